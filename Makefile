@@ -1,0 +1,90 @@
+# talentsim build. `make run` and `make test` install missing Debian packages
+# first (scripts/install-deps.sh), so a fresh machine needs nothing else.
+
+CC      ?= cc
+PKGS    := gsl yaml-0.1
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Wundef
+CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+OPT     ?= -O2 -g
+EXTRA   ?=
+CFLAGS_ALL = $(CSTD) $(OPT) $(WARN) $(EXTRA) -fopenmp -Iinclude \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS_ALL = -fopenmp $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+
+# BUILD is the object directory: build/ for the normal build, build/san for
+# the AddressSanitizer/UBSan build (make test-san).
+BUILD   ?= build
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+GIT     := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+DEFS    := -DTS_VERSION=\"$(VERSION)\" -DTS_GIT_COMMIT=\"$(GIT)\"
+
+LIB_SRC  := $(sort $(wildcard sim/*.c))
+CLI_SRC  := $(sort $(wildcard sim/cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+HDRS     := $(wildcard include/talentsim/*.h sim/*.h sim/cli/*.h tests/*.h)
+
+BIN      := $(if $(filter build,$(BUILD)),talentsim,$(BUILD)/talentsim)
+SCENARIO ?= scenarios/baseline.yaml
+ARGS     ?=
+
+.PHONY: all deps run test test-unit test-san check-long bench docs docs-check clean
+
+all: $(BIN)
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/%.o: %.c $(HDRS) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(DEFS) -c $< -o $@
+
+$(BUILD)/libtalentsim.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(BUILD)/libtalentsim.a
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/tests/run_tests: $(TEST_OBJ) $(BUILD)/libtalentsim.a
+	$(CC) $(CFLAGS_ALL) -o $@ $^ -lcriterion $(LDLIBS_ALL)
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	./talentsim $(SCENARIO) $(ARGS)
+
+# Every test: unit + statistical + CLI (Criterion), and the docs check.
+test: deps
+	@$(MAKE) --no-print-directory test-unit
+
+test-unit: $(BIN) $(BUILD)/tests/run_tests
+	TALENTSIM_BIN=$(abspath $(BIN)) $(BUILD)/tests/run_tests --jobs 2
+	@$(MAKE) --no-print-directory docs-check BUILD=$(BUILD)
+
+# The same tests under AddressSanitizer and UBSan.
+test-san:
+	@$(MAKE) --no-print-directory test-unit BUILD=build/san OPT="-O1 -g" \
+	  EXTRA="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
+
+# Long statistical and scale checks, not run by CI.
+check-long: $(BIN) $(BUILD)/tests/run_tests
+	TALENTSIM_LONG=1 TALENTSIM_BIN=$(abspath $(BIN)) $(BUILD)/tests/run_tests --jobs 1
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	./talentsim bench
+
+docs: $(BIN)
+	$(BIN) --params-markdown > docs/parameters.md
+
+# Fails when docs/parameters.md is not what the parameter table generates.
+docs-check: $(BIN)
+	@$(BIN) --params-markdown | cmp -s - docs/parameters.md || \
+	  { echo "docs/parameters.md is stale: run 'make docs'" >&2; exit 1; }
+	@echo "docs/parameters.md is up to date"
+
+clean:
+	rm -rf build talentsim

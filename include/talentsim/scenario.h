@@ -1,0 +1,79 @@
+/* A scenario: base parameter values, time-bounded policies and targets.
+ *
+ * Loaded from YAML (libyaml). A scenario may `extends:` another file (path
+ * relative to the extending file); the child's keys override the parent's,
+ * the child's policies are appended after the parent's, and the child's
+ * targets replace the parent's when it lists any. The effective parameters of
+ * year t are the base values with every policy active in t applied in list
+ * order (later entries win): ts_scenario_params_at. */
+#ifndef TALENTSIM_SCENARIO_H
+#define TALENTSIM_SCENARIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "talentsim/error.h"
+#include "talentsim/params.h"
+
+typedef struct {
+    const ts_param_info *param; /* row of the parameter table */
+    double value;               /* checked against the row's range */
+} ts_setting;
+
+typedef struct {
+    char *name;
+    int64_t from, to;  /* inclusive; `to` omitted in YAML = years.end */
+    int to_open;       /* 1 when `to` was omitted (dumped as omitted) */
+    ts_setting *set;
+    size_t nset;
+} ts_policy;
+
+typedef struct {
+    char *metric;    /* a name from metrics.h */
+    int64_t year;
+    double observed;
+    double n;        /* survey sample size, NaN for counts ("-") */
+    char *source;
+} ts_target;
+
+typedef struct {
+    char *name;        /* `name:` of the top file, else the file's stem */
+    char *description; /* `description:`, or "" */
+    char *path;        /* file it was loaded from, or "" */
+    ts_params base;    /* effective base values (defaults + files + --set) */
+    ts_policy *policies;
+    size_t npolicies;
+    ts_target *targets;
+    size_t ntargets;
+} ts_scenario;
+
+/* A scenario with default parameters, no policies, no targets. */
+ts_scenario *ts_scenario_alloc(const char *name);
+void ts_scenario_free(ts_scenario *sc);
+ts_scenario *ts_scenario_copy(const ts_scenario *sc);
+
+/* Loads and validates a YAML scenario (following `extends:`). On error returns
+ * NULL and fills err with file, line, column and key. */
+ts_scenario *ts_scenario_load(const char *path, ts_error *err);
+
+/* Sets a base parameter by key path from text ("visa.work_approval", "0.5").
+ * `src` names the origin for messages (e.g. "--set"). Validates the range. */
+ts_status ts_scenario_set(ts_scenario *sc, const char *key, const char *value,
+                          const char *src, ts_error *err);
+
+/* Parses "key.path=value" and applies it with ts_scenario_set. */
+ts_status ts_scenario_set_assignment(ts_scenario *sc, const char *assignment,
+                                     ts_error *err);
+
+/* Appends a policy (copies name and settings). */
+ts_status ts_scenario_add_policy(ts_scenario *sc, const ts_policy *pol,
+                                 ts_error *err);
+
+/* Checks cross-parameter constraints and policy years against the base
+ * years (from <= to, inside [years.start, years.end]). */
+ts_status ts_scenario_validate(const ts_scenario *sc, ts_error *err);
+
+/* P_t: base values with every policy active in year applied in order. */
+void ts_scenario_params_at(const ts_scenario *sc, int64_t year, ts_params *out);
+
+#endif

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the Debian packages talentsim needs, only those missing.
+# Runs apt-get as root (directly, or through sudo when available).
+set -euo pipefail
+pkgs=(build-essential pkg-config libgsl-dev libyaml-dev libcriterion-dev
+      librandom123-dev)
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+        || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "install-deps: installing ${missing[*]}" >&2
+if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"
+else echo "install-deps: need root to install: ${missing[*]}" >&2; exit 1; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
