@@ -1,0 +1,118 @@
+/* `talentsim bench`: a fixed workload that measures throughput, thread
+ * scaling and memory per agent. Figures go to stdout; the targets of the
+ * brief are printed beside them. This is a measurement, not a test. */
+#include <getopt.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+
+#define TS_TARGET_RATE_PER_CORE 20e6
+#define TS_TARGET_SCALING 1.8
+#define TS_TARGET_BYTES 48
+#define TS_TARGET_BASELINE_S 60.0
+
+typedef struct {
+    double seconds, agent_years;
+} ts_timing;
+
+static int time_run(const ts_scenario *sc, int threads, ts_timing *out) {
+    ts_run_opts opt = {.threads = threads};
+    ts_results *res = NULL;
+    ts_error err;
+    ts_error_clear(&err);
+    double t0 = ts_now();
+    if (ts_sim_run(sc, &opt, &res, &err) != TS_OK) {
+        char buf[2048];
+        ts_error_format(&err, buf, sizeof buf);
+        fprintf(stderr, "%s\n", buf);
+        return -1;
+    }
+    out->seconds = ts_now() - t0;
+    out->agent_years = res->agent_years;
+    ts_results_free(res);
+    return 0;
+}
+
+static const char *verdict(int ok) { return ok ? "PASS" : "FAIL"; }
+
+/* Runs the workload at 1 and at `threads` threads; returns the scaling. */
+static int bench_mode(const char *label, const char *reps, const char *fraction, int threads,
+                      double *rate1, double *scaling) {
+    ts_error err;
+    ts_scenario *sc = ts_scenario_alloc("bench");
+    if (!sc || ts_scenario_set(sc, "replications", reps, "bench", &err) != TS_OK ||
+        ts_scenario_set(sc, "sample_fraction", fraction, "bench", &err) != TS_OK) {
+        ts_scenario_free(sc);
+        return -1;
+    }
+    ts_timing one, all;
+    int rc = time_run(sc, 1, &one) == 0 && time_run(sc, threads, &all) == 0 ? 0 : -1;
+    ts_scenario_free(sc);
+    if (rc != 0)
+        return -1;
+    *rate1 = one.agent_years / one.seconds;
+    double rate_all = all.agent_years / all.seconds;
+    *scaling = rate_all / *rate1;
+    printf("%-34s %.3g agent-years; 1 thread: %.3g /s (%.2f s); %d threads: %.3g /s (%.2f s); "
+           "scaling %.2fx\n", label, one.agent_years, *rate1, one.seconds, threads, rate_all,
+           all.seconds, *scaling);
+    return 0;
+}
+
+static int bench_baseline(const char *path, int threads) {
+    ts_error err;
+    ts_error_clear(&err);
+    ts_scenario *sc = ts_scenario_load(path, &err);
+    if (!sc || ts_scenario_set(sc, "sample_fraction", "1", "bench", &err) != TS_OK) {
+        char buf[2048];
+        ts_error_format(&err, buf, sizeof buf);
+        fprintf(stderr, "%s\n", buf);
+        ts_scenario_free(sc);
+        return -1;
+    }
+    ts_timing t;
+    int rc = time_run(sc, threads, &t);
+    if (rc == 0)
+        printf("%-34s %lld replications, %.3g agent-years in %.1f s at %d threads "
+               "(target < %.0f s: %s)\n", path, (long long)sc->base.replications,
+               t.agent_years, t.seconds, threads, TS_TARGET_BASELINE_S,
+               verdict(t.seconds < TS_TARGET_BASELINE_S));
+    ts_scenario_free(sc);
+    return rc;
+}
+
+int ts_bench_main(int argc, char **argv) {
+    static const struct option opts[] = {{"threads", required_argument, 0, 't'},
+                                         {"baseline", required_argument, 0, 'b'},
+                                         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int threads = omp_get_num_procs(), c;
+    const char *baseline = NULL;
+    while ((c = getopt_long(argc, argv, "t:b:h", opts, NULL)) != -1) {
+        if (c == 't' && atoi(optarg) >= 1)
+            threads = atoi(optarg);
+        else if (c == 'b')
+            baseline = optarg;
+        else {
+            fprintf(stderr, "Usage: talentsim bench [--threads N] [--baseline FILE]\n");
+            return c == 'h' ? 0 : 2;
+        }
+    }
+    printf("talentsim bench: default parameters, years 2015-2035, %d threads\n", threads);
+    double r_many, s_many, r_one, s_one;
+    if (bench_mode("replications side by side (8 x 0.25)", "8", "0.25", threads, &r_many,
+                   &s_many) != 0 ||
+        bench_mode("one large replication (1 x 1.0)", "1", "1", threads, &r_one, &s_one) != 0)
+        return 1;
+    double per_core = r_many < r_one ? r_many : r_one;
+    size_t bytes = ts_sim_agent_bytes();
+    printf("\nagent-years per second per core: %.3g (target >= %.0e: %s)\n", per_core,
+           TS_TARGET_RATE_PER_CORE, verdict(per_core >= TS_TARGET_RATE_PER_CORE));
+    printf("thread scaling 1 -> %d: %.2fx side by side, %.2fx one replication "
+           "(target >= %.1fx: %s)\n", threads, s_many, s_one, TS_TARGET_SCALING,
+           verdict(s_many >= TS_TARGET_SCALING && s_one >= TS_TARGET_SCALING));
+    printf("bytes of state per agent: %zu (target <= %d: %s)\n", bytes, TS_TARGET_BYTES,
+           verdict(bytes <= TS_TARGET_BYTES));
+    return baseline && bench_baseline(baseline, threads) != 0 ? 1 : 0;
+}

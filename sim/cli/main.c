@@ -1,0 +1,235 @@
+/* talentsim: run a YAML policy scenario end to end.
+ *
+ * Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad input. */
+#include <getopt.h>
+#include <limits.h>
+#include <omp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "talentsim/output.h"
+#include "talentsim/params.h"
+
+#ifndef TS_VERSION
+#define TS_VERSION "0.0.0"
+#endif
+#ifndef TS_GIT_COMMIT
+#define TS_GIT_COMMIT "unknown"
+#endif
+
+enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2, TS_MAX_OVERRIDES = 256 };
+
+typedef struct {
+    const char *scenario;
+    const char *outdir;
+    int threads, force, quiet, dump;
+    const char *overrides[TS_MAX_OVERRIDES]; /* "key=value", in command-line order */
+    char owned[TS_MAX_OVERRIDES][64];        /* storage for --reps/--seed forms */
+    int noverride;
+} ts_cli;
+
+static void usage(FILE *f) {
+    fprintf(f,
+        "Usage: talentsim SCENARIO.yaml [options]\n"
+        "       talentsim bench [--threads N] [--baseline FILE]\n"
+        "\n"
+        "Simulates the scenario's replications and writes CSV results to\n"
+        "results/<scenario name>/ (summary.csv, replications.csv, targets.csv,\n"
+        "scenario.resolved.yaml, manifest.json), then prints headline metrics\n"
+        "and the calibration targets.\n"
+        "\n"
+        "Options:\n"
+        "  -r, --reps N         number of replications (same as --set replications=N)\n"
+        "  -s, --seed S         master seed (same as --set seed=S)\n"
+        "  -t, --threads N      OpenMP threads (default: all cores); results do not\n"
+        "                       depend on it\n"
+        "      --set KEY=VALUE  override a parameter by its dotted key, repeatable,\n"
+        "                       e.g. --set visa.work_approval=0.8 (see docs/parameters.md)\n"
+        "  -o, --output DIR     results directory (default: results/<scenario name>)\n"
+        "  -f, --force          overwrite the results of an earlier run in DIR\n"
+        "  -q, --quiet          print nothing but errors; no progress bar\n"
+        "      --dump           print the resolved scenario (YAML) and exit\n"
+        "      --params-markdown\n"
+        "                       print the parameter reference (Markdown) and exit\n"
+        "  -h, --help           show this help and exit\n"
+        "  -V, --version        show the version and exit\n"
+        "\n"
+        "Exit status: 0 success, 1 runtime failure (I/O, memory), 2 bad usage or\n"
+        "bad input (the message says file:line:col, the key and the allowed range).\n");
+}
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "talentsim: error: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry 'talentsim --help'.\n");
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+static int parse_positive_int(const char *s, int *out) {
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v < 1 || v > 4096)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+static int add_override(ts_cli *cli, const char *key, const char *value) {
+    if (cli->noverride >= TS_MAX_OVERRIDES)
+        return -1;
+    int k = cli->noverride++;
+    if (key) {
+        snprintf(cli->owned[k], sizeof cli->owned[k], "%s=%.40s", key, value);
+        cli->overrides[k] = cli->owned[k];
+    } else {
+        cli->overrides[k] = value;
+    }
+    return 0;
+}
+
+static int write_markdown(void *ctx, const char *s, size_t n) {
+    return fwrite(s, 1, n, (FILE *)ctx) == n ? 0 : -1;
+}
+
+/* Returns -1 to continue, else an exit code. */
+static int parse_args(ts_cli *cli, int argc, char **argv) {
+    enum { OPT_SET = 256, OPT_DUMP, OPT_PARAMS_MD };
+    static const struct option opts[] = {
+        {"reps", required_argument, 0, 'r'},    {"seed", required_argument, 0, 's'},
+        {"threads", required_argument, 0, 't'}, {"set", required_argument, 0, OPT_SET},
+        {"output", required_argument, 0, 'o'},  {"force", no_argument, 0, 'f'},
+        {"quiet", no_argument, 0, 'q'},         {"dump", no_argument, 0, OPT_DUMP},
+        {"params-markdown", no_argument, 0, OPT_PARAMS_MD},
+        {"help", no_argument, 0, 'h'},          {"version", no_argument, 0, 'V'},
+        {0, 0, 0, 0}};
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":r:s:t:o:fqhV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r': add_override(cli, "replications", optarg); break;
+        case 's': add_override(cli, "seed", optarg); break;
+        case OPT_SET:
+            if (add_override(cli, NULL, optarg) != 0)
+                return usage_error("too many --set options (at most %d)", TS_MAX_OVERRIDES);
+            break;
+        case 't':
+            if (parse_positive_int(optarg, &cli->threads) != 0)
+                return usage_error("--threads must be an integer in [1, 4096], got '%s'", optarg);
+            break;
+        case 'o': cli->outdir = optarg; break;
+        case 'f': cli->force = 1; break;
+        case 'q': cli->quiet = 1; break;
+        case OPT_DUMP: cli->dump = 1; break;
+        case OPT_PARAMS_MD: return ts_params_write_markdown(write_markdown, stdout) == 0 ? 0 : 1;
+        case 'h': usage(stdout); return 0;
+        case 'V': printf("talentsim %s (git %s)\n", TS_VERSION, TS_GIT_COMMIT); return 0;
+        case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
+        default: return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return usage_error("no scenario file given");
+    if (optind != argc - 1)
+        return usage_error("exactly one scenario file expected, got extra '%s'", argv[optind + 1]);
+    cli->scenario = argv[optind];
+    return -1;
+}
+
+static int report_error(const ts_error *err) {
+    char buf[2048];
+    ts_error_format(err, buf, sizeof buf);
+    fprintf(stderr, "%s\n", buf);
+    return err->status == TS_EINPUT ? EXIT_USAGE : EXIT_RUNTIME;
+}
+
+static ts_scenario *load(const ts_cli *cli, ts_error *err) {
+    ts_scenario *sc = ts_scenario_load(cli->scenario, err);
+    if (!sc)
+        return NULL;
+    for (int i = 0; i < cli->noverride; i++)
+        if (ts_scenario_set_assignment(sc, cli->overrides[i], err) != TS_OK)
+            goto fail;
+    if (ts_scenario_validate(sc, err) == TS_OK)
+        return sc;
+fail:
+    ts_scenario_free(sc);
+    return NULL;
+}
+
+static void join_args(int argc, char **argv, char *buf, size_t n) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < argc && used < n; i++)
+        used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? " " : "", argv[i]);
+}
+
+static int simulate(const ts_cli *cli, ts_scenario *sc, const char *dir, int argc, char **argv) {
+    ts_error err;
+    ts_error_clear(&err);
+    ts_bar bar;
+    ts_bar_start(&bar, !cli->quiet && isatty(STDERR_FILENO));
+    ts_run_opts opt = {.threads = cli->threads, .progress = ts_bar_update, .progress_ctx = &bar};
+    ts_results *res = NULL;
+    double t0 = ts_now();
+    ts_status st = ts_sim_run(sc, &opt, &res, &err);
+    ts_bar_finish(&bar);
+    if (st != TS_OK)
+        return report_error(&err);
+    char cmd[4096];
+    join_args(argc, argv, cmd, sizeof cmd);
+    ts_run_info info = {.program_version = TS_VERSION, .git_commit = TS_GIT_COMMIT,
+                        .command_line = cmd, .input_path = cli->scenario,
+                        .threads = cli->threads, .wall_seconds = ts_now() - t0};
+    st = ts_output_write_all(dir, sc, res, &info, &err);
+    if (st == TS_OK && !cli->quiet) {
+        printf("talentsim %s: scenario '%s', %lld replications, %lld-%lld, seed %lld, %d threads\n\n",
+               TS_VERSION, sc->name, (long long)sc->base.replications,
+               (long long)sc->base.years.start, (long long)sc->base.years.end,
+               (long long)sc->base.seed, cli->threads);
+        ts_report_print(stdout, sc, res);
+        printf("\n%.4g agent-years in %.2f s; results in %s/\n", res->agent_years,
+               info.wall_seconds, dir);
+    }
+    ts_results_free(res);
+    return st == TS_OK ? 0 : report_error(&err);
+}
+
+static int run(const ts_cli *cli, int argc, char **argv) {
+    ts_error err;
+    ts_error_clear(&err);
+    ts_scenario *sc = load(cli, &err);
+    if (!sc)
+        return report_error(&err);
+    if (cli->dump) {
+        int rc = ts_write_resolved_yaml(stdout, sc) == 0 ? 0 : EXIT_RUNTIME;
+        ts_scenario_free(sc);
+        return rc;
+    }
+    char dir[4096];
+    if (cli->outdir)
+        snprintf(dir, sizeof dir, "%s", cli->outdir);
+    else
+        snprintf(dir, sizeof dir, "results/%s", sc->name);
+    int rc = ts_output_prepare_dir(dir, cli->force, &err) == TS_OK
+                 ? simulate(cli, sc, dir, argc, argv) : report_error(&err);
+    ts_scenario_free(sc);
+    return rc;
+}
+
+int main(int argc, char **argv) {
+    if (argc >= 2 && strcmp(argv[1], "bench") == 0)
+        return ts_bench_main(argc - 1, argv + 1);
+    static ts_cli cli;
+    cli.threads = omp_get_num_procs();
+    int rc = parse_args(&cli, argc, argv);
+    if (rc >= 0)
+        return rc;
+    return run(&cli, argc, argv);
+}

@@ -1,0 +1,343 @@
+/* The engine: replications of the yearly process (MODEL.md section 4).
+ *
+ * Determinism: every draw is keyed by (seed, replication, agent, year,
+ * decision) (rng.h), integer tallies are order-free, and floating sums are
+ * formed per fixed block of TS_BLOCK agents and added in block order. So a
+ * replication gives the same bits whether its blocks run on one thread or
+ * many, and whether replications run one after another or side by side. */
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "talentsim/sim.h"
+
+#define TS_BLOCK 4096
+
+/* Workspace of one replication, allocated once and grown between years. */
+typedef struct {
+    ts_agent *agents;
+    size_t n, cap;       /* agents in use (active or not), capacity */
+    size_t inactive;     /* inactive agents among the first n */
+    ts_tally *tallies;   /* one per block */
+    size_t tcap;
+} ts_pop;
+
+/* Read-only inputs shared by all replications. */
+typedef struct {
+    const ts_scenario *sc;
+    const ts_params *pt; /* P_t for every year */
+    size_t nyear;
+    int64_t year0;
+} ts_run;
+
+static void pop_free(ts_pop *pop) {
+    free(pop->agents);
+    free(pop->tallies);
+    memset(pop, 0, sizeof *pop);
+}
+
+static int pop_reserve(ts_pop *pop, size_t extra) {
+    size_t need = pop->n + extra;
+    if (need > pop->cap) {
+        size_t cap = pop->cap ? pop->cap : 1024;
+        while (cap < need)
+            cap *= 2;
+        ts_agent *a = realloc(pop->agents, cap * sizeof *a);
+        if (!a)
+            return -1;
+        pop->agents = a;
+        pop->cap = cap;
+    }
+    size_t nb = (need + TS_BLOCK - 1) / TS_BLOCK;
+    if (nb > pop->tcap) {
+        ts_tally *t = realloc(pop->tallies, nb * sizeof *t);
+        if (!t)
+            return -1;
+        pop->tallies = t;
+        pop->tcap = nb;
+    }
+    return 0;
+}
+
+/* Drops inactive agents, keeping order, once they are half the array. */
+static void pop_compact(ts_pop *pop) {
+    if (pop->inactive * 2 < pop->n)
+        return;
+    size_t k = 0;
+    for (size_t i = 0; i < pop->n; i++)
+        if (pop->agents[i].active)
+            pop->agents[k++] = pop->agents[i];
+    pop->n = k;
+    pop->inactive = 0;
+}
+
+static int64_t scaled(double count, double fraction) { return llround(count * fraction); }
+
+/* MODEL 2b: the start population, numbered US then CN, STUDENT..SENIOR. */
+static int pop_init(ts_pop *pop, const ts_year *y) {
+    const ts_params *p = y->p;
+    const ts_pop_loc *locs[2] = {&p->population.us, &p->population.cn};
+    uint32_t idx = 0;
+    for (int l = 0; l < 2; l++) {
+        const int64_t counts[3] = {locs[l]->students, locs[l]->early, locs[l]->senior};
+        for (int s = 0; s < 3; s++) {
+            int64_t n = scaled((double)counts[s], p->sample_fraction);
+            if (pop_reserve(pop, (size_t)n) != 0)
+                return -1;
+            for (int64_t i = 0; i < n; i++)
+                ts_agent_init(y, &pop->agents[pop->n++], idx++, (ts_loc)l, (ts_stage)s);
+        }
+    }
+    return 0;
+}
+
+/* MODEL 4 step 2: this year's students; returns the number added, or -1. */
+static int64_t pop_inflow(ts_pop *pop, const ts_year *y, ts_loc loc) {
+    const ts_params *p = y->p;
+    const ts_inflow *in = loc == TS_LOC_US ? &p->inflow.us_students : &p->inflow.cn_students;
+    double approval = loc == TS_LOC_US ? p->visa.student_approval : 1.0;
+    int64_t k = y->year - p->years.start;
+    int64_t n = scaled((double)in->base * pow(1.0 + in->growth, (double)k) * approval,
+                       p->sample_fraction);
+    if (n <= 0)
+        return 0;
+    if (pop_reserve(pop, (size_t)n) != 0)
+        return -1;
+    uint16_t group = ts_agent_group(y->year, loc);
+    for (int64_t i = 0; i < n; i++)
+        ts_agent_birth(y, &pop->agents[pop->n++], (uint32_t)i, group, loc, TS_STAGE_STUDENT);
+    return n;
+}
+
+/* MODEL 4 step 3 for all agents, blocks in parallel; tallies combined in
+ * block order into *sum. */
+static void pop_step(ts_pop *pop, const ts_year *y, int threads, ts_tally *sum) {
+    size_t nb = (pop->n + TS_BLOCK - 1) / TS_BLOCK;
+    ts_agent *agents = pop->agents;
+    ts_tally *tl = pop->tallies;
+    size_t n = pop->n;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
+    for (size_t b = 0; b < nb; b++) {
+        ts_tally t;
+        memset(&t, 0, sizeof t);
+        size_t end = (b + 1) * TS_BLOCK < n ? (b + 1) * TS_BLOCK : n;
+        for (size_t i = b * TS_BLOCK; i < end; i++)
+            if (agents[i].active)
+                ts_agent_year(y, &agents[i], &t);
+        tl[b] = t;
+    }
+    memset(sum, 0, sizeof *sum);
+    for (size_t b = 0; b < nb; b++) {
+        for (int c = 0; c < TS_NCOUNT; c++)
+            sum->n[c] += tl[b].n[c];
+        for (int s = 0; s < TS_NSUM; s++)
+            sum->s[s] += tl[b].s[s];
+    }
+}
+
+static double share(int64_t num, int64_t den) {
+    return den > 0 ? (double)num / (double)den : NAN;
+}
+
+/* MODEL 6: one year's metrics from the combined tally. */
+static void metrics_of(const ts_tally *t, const int64_t inflow[2], double fraction,
+                       double *m) {
+    const int64_t *n = t->n;
+    const int64_t *us = &n[TS_C_STOCK], *cn = &n[TS_C_STOCK + 3];
+    m[TS_M_STOCK_US_STUDENT] = (double)us[0];
+    m[TS_M_STOCK_US_EARLY] = (double)us[1];
+    m[TS_M_STOCK_US_SENIOR] = (double)us[2];
+    m[TS_M_STOCK_US_TOTAL] = (double)(us[0] + us[1] + us[2]);
+    m[TS_M_STOCK_CN_STUDENT] = (double)cn[0];
+    m[TS_M_STOCK_CN_EARLY] = (double)cn[1];
+    m[TS_M_STOCK_CN_SENIOR] = (double)cn[2];
+    m[TS_M_STOCK_CN_TOTAL] = (double)(cn[0] + cn[1] + cn[2]);
+    m[TS_M_STOCK_US_ACADEMIA] = (double)n[TS_C_US_ACADEMIA];
+    m[TS_M_STOCK_US_INDUSTRY] = (double)n[TS_C_US_INDUSTRY];
+    m[TS_M_TALENT_US] = t->s[TS_S_TALENT_US];
+    m[TS_M_TALENT_CN] = t->s[TS_S_TALENT_CN];
+    m[TS_M_TOP_TALENT_US_SHARE] = share(n[TS_C_TOP_US], n[TS_C_TOP_ALL]);
+    m[TS_M_FLOWS_US_TO_CN] = (double)n[TS_C_US_TO_CN];
+    m[TS_M_FLOWS_US_TO_CN_ACADEMIC] = (double)n[TS_C_US_TO_CN_ACAD];
+    m[TS_M_FLOWS_CN_TO_US] = (double)n[TS_C_CN_TO_US];
+    m[TS_M_FLOWS_FORCED] = (double)n[TS_C_FORCED];
+    m[TS_M_FLOWS_GRADUATES_US] = (double)n[TS_C_GRAD_US];
+    m[TS_M_FLOWS_GRADUATES_STAY_US] = (double)n[TS_C_GRAD_STAY_US];
+    m[TS_M_INFLOW_US_STUDENTS] = (double)inflow[TS_LOC_US];
+    m[TS_M_INFLOW_CN_STUDENTS] = (double)inflow[TS_LOC_CN];
+    int64_t acad = n[TS_C_US_ACADEMIA];
+    m[TS_M_SURVEY_FEEL_UNSAFE] = share(n[TS_C_UNSAFE], acad);
+    m[TS_M_SURVEY_CONSIDERED_LEAVING] = share(n[TS_C_CONSIDERED], acad);
+    m[TS_M_SURVEY_COLLAB_WORRY] = share(n[TS_C_COLLAB_WORRY], acad);
+    m[TS_M_SURVEY_GRANT_RELUCTANT] = share(n[TS_C_GRANT_RELUCTANT], acad);
+    m[TS_M_FEAR_US_MEAN] = acad > 0 ? t->s[TS_S_FEAR_US_ACAD] / (double)acad : NAN;
+    m[TS_M_OUTPUT_PAPERS_US] = t->s[TS_S_PAPERS_US];
+    m[TS_M_OUTPUT_PAPERS_CN] = t->s[TS_S_PAPERS_CN];
+    m[TS_M_OUTPUT_PAPERS_JOINT] = t->s[TS_S_PAPERS_JOINT];
+    m[TS_M_COHORT_STAY_RATE_5Y] = share(n[TS_C_COHORT_US], n[TS_C_COHORT_ALL]);
+    for (int k = 0; k < TS_NMETRICS; k++)
+        if (ts_metric_kind_of((ts_metric)k) == TS_MK_COUNT)
+            m[k] /= fraction;
+}
+
+/* MODEL 5: A_c = elasticity ln(T_c,t-1 / T_c,start), 0 when either is 0. */
+static double agglomeration(const ts_params *p, double t_prev, double t_start) {
+    if (t_prev <= 0.0 || t_start <= 0.0)
+        return 0.0;
+    return p->eco.elasticity * log(t_prev / t_start);
+}
+
+/* Mean-field state carried from one year to the next (MODEL 4 step 5). */
+typedef struct {
+    double talent_start[2], talent_prev[2];
+    double d_prev;
+    int first;
+} ts_carry;
+
+static void carry_update(ts_carry *c, const ts_tally *t) {
+    c->talent_prev[TS_LOC_US] = t->s[TS_S_TALENT_US];
+    c->talent_prev[TS_LOC_CN] = t->s[TS_S_TALENT_CN];
+    int64_t stock = t->n[TS_C_START_US_ACAD];
+    c->d_prev = stock > 0 ? (double)t->n[TS_C_US_TO_CN_ACAD] / (double)stock : 0.0;
+    c->first = 0;
+}
+
+static void year_context(ts_year *y, const ts_run *run, const ts_carry *c, size_t yi,
+                         uint32_t rep) {
+    const ts_params *p = &run->pt[yi];
+    double a_us = 0.0, a_cn = 0.0;
+    if (!c->first) {
+        a_us = agglomeration(p, c->talent_prev[TS_LOC_US], c->talent_start[TS_LOC_US]);
+        a_cn = agglomeration(p, c->talent_prev[TS_LOC_CN], c->talent_start[TS_LOC_CN]);
+    }
+    ts_year_init(y, p, run->year0 + (int64_t)yi, (uint64_t)run->sc->base.seed, rep,
+                 c->d_prev, a_us, a_cn);
+}
+
+static void initial_talent(const ts_pop *pop, double out[2]) {
+    out[0] = out[1] = 0.0;
+    for (size_t b = 0; b * TS_BLOCK < pop->n; b++) {
+        double part[2] = {0.0, 0.0};
+        size_t end = (b + 1) * TS_BLOCK < pop->n ? (b + 1) * TS_BLOCK : pop->n;
+        for (size_t i = b * TS_BLOCK; i < end; i++)
+            part[pop->agents[i].loc] += pop->agents[i].q;
+        out[0] += part[0];
+        out[1] += part[1];
+    }
+}
+
+/* One replication; results into res row rep. Calls tick after each year. */
+static int run_replication(const ts_run *run, uint32_t rep, int threads, ts_results *res,
+                           void (*tick)(void *), void *tick_ctx) {
+    ts_pop pop = {0};
+    ts_carry carry = {.first = 1};
+    ts_year y;
+    year_context(&y, run, &carry, 0, rep);
+    if (pop_init(&pop, &y) != 0) {
+        pop_free(&pop);
+        return -1;
+    }
+    initial_talent(&pop, carry.talent_start);
+    double agent_years = 0.0;
+    for (size_t yi = 0; yi < run->nyear; yi++) {
+        year_context(&y, run, &carry, yi, rep);
+        int64_t inflow[2];
+        inflow[TS_LOC_US] = pop_inflow(&pop, &y, TS_LOC_US);
+        inflow[TS_LOC_CN] = pop_inflow(&pop, &y, TS_LOC_CN);
+        if (inflow[0] < 0 || inflow[1] < 0 || pop_reserve(&pop, 0) != 0) {
+            pop_free(&pop);
+            return -1;
+        }
+        ts_tally sum;
+        pop_step(&pop, &y, threads, &sum);
+        agent_years += (double)sum.n[TS_C_AGENT_YEARS];
+        metrics_of(&sum, inflow, y.p->sample_fraction, &res->v[(rep * res->nyear + yi) * TS_NMETRICS]);
+        carry_update(&carry, &sum);
+        pop.inactive += (size_t)(sum.n[TS_C_AGENT_YEARS] - (sum.n[TS_C_STOCK] + sum.n[TS_C_STOCK + 1] +
+                         sum.n[TS_C_STOCK + 2] + sum.n[TS_C_STOCK + 3] + sum.n[TS_C_STOCK + 4] +
+                         sum.n[TS_C_STOCK + 5]));
+        pop_compact(&pop);
+        if (tick)
+            tick(tick_ctx);
+    }
+    pop_free(&pop);
+#pragma omp atomic
+    res->agent_years += agent_years;
+    return 0;
+}
+
+typedef struct {
+    const ts_run_opts *opt;
+    size_t done, total; /* years completed, over all replications */
+} ts_ticker;
+
+/* Counts a finished year; reports progress from the calling thread only
+ * (thread 0 of a parallel region is the caller). */
+static void tick(void *ctx) {
+    ts_ticker *tk = ctx;
+    size_t done;
+#pragma omp atomic capture
+    done = ++tk->done;
+    if (tk->opt->progress && omp_get_thread_num() == 0)
+        tk->opt->progress(tk->opt->progress_ctx, (double)done / (double)tk->total);
+}
+
+static ts_params *params_timeline(const ts_scenario *sc, size_t nyear) {
+    ts_params *pt = malloc(nyear * sizeof *pt);
+    if (!pt)
+        return NULL;
+    for (size_t i = 0; i < nyear; i++)
+        ts_scenario_params_at(sc, sc->base.years.start + (int64_t)i, &pt[i]);
+    return pt;
+}
+
+/* Replications side by side when there are enough of them to keep every
+ * thread busy; otherwise each replication's agents are split over threads. */
+static int run_all(const ts_run *run, const ts_run_opts *opt, ts_results *res, ts_ticker *tk) {
+    int threads = opt->threads > 0 ? opt->threads : 1;
+    size_t nrep = res->nrep;
+    int failed = 0;
+    if (threads > 1 && nrep >= 2 * (size_t)threads) {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) reduction(| : failed)
+        for (size_t r = 0; r < nrep; r++)
+            failed |= run_replication(run, (uint32_t)r, 1, res, tick, tk) != 0;
+    } else {
+        for (size_t r = 0; r < nrep && !failed; r++)
+            failed = run_replication(run, (uint32_t)r, threads, res, tick, tk) != 0;
+    }
+    return failed ? -1 : 0;
+}
+
+ts_status ts_sim_run(const ts_scenario *sc, const ts_run_opts *opt, ts_results **out,
+                     ts_error *err) {
+    *out = NULL;
+    ts_status st = ts_scenario_validate(sc, err);
+    if (st != TS_OK)
+        return st;
+    size_t nyear = (size_t)(sc->base.years.end - sc->base.years.start + 1);
+    ts_results *res = ts_results_alloc((size_t)sc->base.replications, nyear, sc->base.years.start);
+    ts_params *pt = params_timeline(sc, nyear);
+    if (!res || !pt) {
+        free(pt);
+        ts_results_free(res);
+        return ts_error_set(err, TS_ERUNTIME, "", 0, 0, "", "out of memory");
+    }
+    res->agent_years = 0.0;
+    ts_run run = {.sc = sc, .pt = pt, .nyear = nyear, .year0 = sc->base.years.start};
+    ts_ticker tk = {.opt = opt, .done = 0, .total = res->nrep * nyear};
+    int rc = run_all(&run, opt, res, &tk);
+    free(pt);
+    if (rc != 0) {
+        ts_results_free(res);
+        return ts_error_set(err, TS_ERUNTIME, "", 0, 0, "",
+                            "out of memory while simulating (try a smaller sample_fraction)");
+    }
+    *out = res;
+    return TS_OK;
+}
+
+const char *ts_sim_rng_name(void) { return TS_RNG_NAME; }
+
+size_t ts_sim_agent_bytes(void) { return sizeof(ts_agent); }
