@@ -8,7 +8,8 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 OPT     ?= -O2 -g
 EXTRA   ?=
-CFLAGS_ALL = $(CSTD) $(OPT) $(WARN) $(EXTRA) -fopenmp -Iinclude \
+WERROR  ?=
+CFLAGS_ALL = $(CSTD) $(OPT) $(WARN) $(WERROR) $(EXTRA) -fopenmp -Iinclude \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS_ALL = -fopenmp $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 

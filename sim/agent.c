@@ -63,8 +63,8 @@ void ts_agent_birth(const ts_year *y, ts_agent *a, uint32_t idx, uint16_t group,
     ts_draws d;
     draws_for(y, a, &d);
     double ss = p->suspicion.sens_sigma;
-    a->q = (float)exp(p->population.talent_sigma * ts_draw_normal(&d, TS_D_Q_A, TS_D_Q_B));
-    a->sens = (float)exp(ss * ts_draw_normal(&d, TS_D_SENS_A, TS_D_SENS_B) - 0.5 * ss * ss);
+    a->q = (float)exp(p->population.talent_sigma * ts_draw_normal(&d, TS_D_Q));
+    a->sens = (float)exp(ss * ts_draw_normal(&d, TS_D_SENS) - 0.5 * ss * ss);
     a->h = (float)base_fear(y, a);
 }
 
@@ -141,7 +141,7 @@ void ts_mech_fear(const ts_year *y, ts_agent *a, ts_draws *d) {
         a->h = (float)base_fear(y, a);
         return;
     }
-    double eps = p->suspicion.fear_noise * ts_draw_normal(d, TS_D_FEAR_A, TS_D_FEAR_B);
+    double eps = p->suspicion.fear_noise * ts_draw_normal(d, TS_D_FEAR);
     double lam = p->suspicion.adaptation;
     double target = clip01(a->sens * y->s + p->suspicion.peer_effect * y->d_prev + eps);
     a->h = (float)((1.0 - lam) * a->h + lam * target);
