@@ -119,7 +119,9 @@ Test(sim, accounting_identities_and_inflow_formula) {
             double want = (double)llround(3000.0 * pow(1.02, (double)y) * 0.95 * 0.02) / 0.02;
             cr_expect_float_eq(M(INFLOW_US_STUDENTS), want, 1e-9, "year %zu", y);
             cr_expect(M(SURVEY_FEEL_UNSAFE) >= 0.0 && M(SURVEY_FEEL_UNSAFE) <= 1.0);
-            cr_expect_eq(isnan(M(COHORT_STAY_RATE_5Y)), y < 5, "stay rate defined from year 5");
+            /* Initial students graduate from the second year on (MODEL 2b). */
+            cr_expect_eq(isnan(M(COHORT_STAY_RATE_5Y)), y < 6, "stay rate from year 6");
+            cr_expect_eq(M(FLOWS_GRADUATES_US) == 0.0, y == 0);
 #undef M
         }
     }
