@@ -6,7 +6,7 @@ PKGS    := gsl yaml-0.1
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wundef
 CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
-OPT     ?= -O2 -g
+OPT     ?= -O3 -g -fno-math-errno
 EXTRA   ?=
 WERROR  ?=
 CFLAGS_ALL = $(CSTD) $(OPT) $(WARN) $(WERROR) $(EXTRA) -fopenmp -Iinclude \
@@ -67,7 +67,7 @@ test-unit: $(BIN) $(BUILD)/tests/run_tests
 
 # The same tests under AddressSanitizer and UBSan.
 test-san:
-	@$(MAKE) --no-print-directory test-unit BUILD=build/san OPT="-O1 -g" \
+	@$(MAKE) --no-print-directory test-unit BUILD=build/san OPT="-O1 -g -fno-math-errno" \
 	  EXTRA="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 
 # Long statistical and scale checks, not run by CI.

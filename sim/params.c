@@ -5,6 +5,7 @@
  * Invariant: every row's default lies inside its range, every key is unique,
  * and the rows appear in MODEL.md order (the resolved-scenario dump and
  * docs/parameters.md follow this order). */
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -432,14 +433,18 @@ static int parse_double(const char *text, double *v) {
     return *end == '\0' && end != text && isfinite(*v);
 }
 
-/* An integer: plain decimal digits (exact, even beyond 2^53) or a number
- * with an integral value such as "5.0" or "1e3". */
-static int parse_integer(const char *text, double *v) {
+/* An integer: plain decimal digits or a number with an integral value such
+ * as "5.0" or "1e3". Sets *huge when the digits are beyond 2^53, where a
+ * double would round them (every integer parameter is below that). */
+static int parse_integer(const char *text, double *v, int *huge) {
     char *end;
+    *huge = 0;
     if (!*text || *text == ' ' || *text == '\t')
         return 0;
+    errno = 0;
     long long ll = strtoll(text, &end, 10);
     if (*end == '\0' && end != text) {
+        *huge = errno == ERANGE || ll > (1LL << 53) || ll < -(1LL << 53);
         *v = (double)ll;
         return 1;
     }
@@ -455,32 +460,44 @@ static int parse_enum(const ts_param_info *pi, const char *text, double *v) {
     return 0;
 }
 
+/* "expected a number for KEY (real in [a, b]), got 'text'" */
+static ts_status parse_error(const ts_param_info *pi, const char *text,
+                             const char *file, int line, int col,
+                             ts_error *err) {
+    char range[300], got[80];
+    ts_param_range_text(pi, range, sizeof range);
+    if (*text)
+        quote_text(text, got, sizeof got);
+    else
+        snprintf(got, sizeof got, "an empty value");
+    const char *what = pi->type == TS_T_ENUM  ? "a name"
+                       : pi->type == TS_T_INT ? "an integer"
+                                              : "a number";
+    return ts_error_set(err, TS_EINPUT, file, line, col, pi->key,
+                        "expected %s for %s (%s%s), got %s", what, pi->key,
+                        pi->type == TS_T_REAL ? "real in " : "", range, got);
+}
+
 ts_status ts_param_parse(const ts_param_info *pi, const char *text, double *v,
                          const char *file, int line, int col, ts_error *err) {
-    char range[300], got[80];
     double x = 0;
-    int ok = 0;
+    int ok, huge = 0;
     if (!text)
         text = "";
     if (pi->type == TS_T_ENUM)
         ok = parse_enum(pi, text, &x);
     else if (pi->type == TS_T_INT)
-        ok = parse_integer(text, &x);
+        ok = parse_integer(text, &x, &huge);
     else
         ok = parse_double(text, &x);
-    if (!ok) {
+    if (!ok)
+        return parse_error(pi, text, file, line, col, err);
+    if (huge) {
+        char range[300];
         ts_param_range_text(pi, range, sizeof range);
-        if (*text)
-            quote_text(text, got, sizeof got);
-        else
-            snprintf(got, sizeof got, "an empty value");
-        const char *what = pi->type == TS_T_ENUM  ? "a name"
-                           : pi->type == TS_T_INT ? "an integer"
-                                                  : "a number";
         return ts_error_set(err, TS_EINPUT, file, line, col, pi->key,
-                            "expected %s for %s (%s%s), got %s", what,
-                            pi->key, pi->type == TS_T_REAL ? "real in " : "",
-                            range, got);
+                            "%s = %.40s is out of range; allowed: %s",
+                            pi->key, text, range);
     }
     ts_status st = ts_param_check(pi, x, file, line, col, err);
     if (st == TS_OK && v)
