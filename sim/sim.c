@@ -94,7 +94,7 @@ static int pop_init(ts_pop *pop, const ts_year *y) {
 }
 
 /* MODEL 4 step 2: this year's students; returns the number added, or -1. */
-static int64_t pop_inflow(ts_pop *pop, const ts_year *y, ts_loc loc) {
+static int64_t pop_inflow(ts_pop *pop, const ts_year *y, ts_loc loc, int threads) {
     const ts_params *p = y->p;
     const ts_inflow *in = loc == TS_LOC_US ? &p->inflow.us_students : &p->inflow.cn_students;
     double approval = loc == TS_LOC_US ? p->visa.student_approval : 1.0;
@@ -106,8 +106,11 @@ static int64_t pop_inflow(ts_pop *pop, const ts_year *y, ts_loc loc) {
     if (pop_reserve(pop, (size_t)n) != 0)
         return -1;
     uint16_t group = ts_agent_group(y->year, loc);
+    ts_agent *born = pop->agents + pop->n;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
     for (int64_t i = 0; i < n; i++)
-        ts_agent_birth(y, &pop->agents[pop->n++], (uint32_t)i, group, loc, TS_STAGE_STUDENT);
+        ts_agent_birth(y, &born[i], (uint32_t)i, group, loc, TS_STAGE_STUDENT);
+    pop->n += (size_t)n;
     return n;
 }
 
@@ -244,8 +247,8 @@ static int run_replication(const ts_run *run, uint32_t rep, int threads, ts_resu
     for (size_t yi = 0; yi < run->nyear; yi++) {
         year_context(&y, run, &carry, yi, rep);
         int64_t inflow[2];
-        inflow[TS_LOC_US] = pop_inflow(&pop, &y, TS_LOC_US);
-        inflow[TS_LOC_CN] = pop_inflow(&pop, &y, TS_LOC_CN);
+        inflow[TS_LOC_US] = pop_inflow(&pop, &y, TS_LOC_US, threads);
+        inflow[TS_LOC_CN] = pop_inflow(&pop, &y, TS_LOC_CN, threads);
         if (inflow[0] < 0 || inflow[1] < 0 || pop_reserve(&pop, 0) != 0) {
             pop_free(&pop);
             return -1;
