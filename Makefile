@@ -29,6 +29,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 HDRS     := $(wildcard include/talentsim/*.h sim/*.h sim/cli/*.h tests/*.h)
 
 BIN      := $(if $(filter build,$(BUILD)),talentsim,$(BUILD)/talentsim)
+RUNBIN   := $(abspath $(BIN))
 SCENARIO ?= scenarios/baseline.yaml
 ARGS     ?=
 
@@ -62,7 +63,7 @@ test: deps
 	@$(MAKE) --no-print-directory test-unit
 
 test-unit: $(BIN) $(BUILD)/tests/run_tests
-	TALENTSIM_BIN=$(abspath $(BIN)) $(BUILD)/tests/run_tests --jobs 2
+	TALENTSIM_BIN=$(RUNBIN) $(BUILD)/tests/run_tests --jobs 2
 	@$(MAKE) --no-print-directory docs-check BUILD=$(BUILD)
 
 # The same tests under AddressSanitizer and UBSan.
@@ -72,18 +73,18 @@ test-san:
 
 # Long statistical and scale checks, not run by CI.
 check-long: $(BIN) $(BUILD)/tests/run_tests
-	TALENTSIM_LONG=1 TALENTSIM_BIN=$(abspath $(BIN)) $(BUILD)/tests/run_tests --jobs 1
+	TALENTSIM_LONG=1 TALENTSIM_BIN=$(RUNBIN) $(BUILD)/tests/run_tests --jobs 1
 
 bench: deps
 	@$(MAKE) --no-print-directory all
 	./talentsim bench
 
 docs: $(BIN)
-	$(BIN) --params-markdown > docs/parameters.md
+	$(RUNBIN) --params-markdown > docs/parameters.md
 
 # Fails when docs/parameters.md is not what the parameter table generates.
 docs-check: $(BIN)
-	@$(BIN) --params-markdown | cmp -s - docs/parameters.md || \
+	@$(RUNBIN) --params-markdown | cmp -s - docs/parameters.md || \
 	  { echo "docs/parameters.md is stale: run 'make docs'" >&2; exit 1; }
 	@echo "docs/parameters.md is up to date"
 

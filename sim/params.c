@@ -178,7 +178,8 @@ static const ts_param_info param_table[] = {
          "ecosystem effect: \"the more you do, the better you get at it\" "
          "(seed 000)"),
     /* utility */
-    BETA("utility.wage", utility.wage, 1.0, "beta of the net wage gap in China"),
+    BETA("utility.wage", utility.wage, 1.0,
+         "beta of the net wage gap in China"),
     BETA("utility.fund", utility.fund, 1.0, "beta of funding access"),
     BETA("utility.collab", utility.collab, 0.5,
          "beta of an active cross-border collaboration"),

@@ -137,7 +137,8 @@ static void sync_open_policies(ts_scenario *sc) {
             sc->policies[i].to = sc->base.years.end;
 }
 
-static ts_status unknown_param(ts_error *err, const char *src, const char *key) {
+static ts_status unknown_param(ts_error *err, const char *src,
+                               const char *key) {
     const ts_param_info *near = ts_param_suggest(key);
     if (near)
         return ts_error_set(err, TS_EINPUT, src, 0, 0, key,

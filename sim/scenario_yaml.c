@@ -51,7 +51,7 @@ typedef struct {
     yaml_document_t doc;
     const char *file; /* display path (owned by ctx->files) */
     int *seen;        /* per parameter: line this file set it on, or 0 */
-    int top;          /* the file named by the caller (owns name, description) */
+    int top;          /* the caller's file: its name, description count */
 } file_ctx;
 
 /* Where to put parsed parameter values: the base (policy == NULL) or the
@@ -155,7 +155,8 @@ static ts_status pair_key(file_ctx *fc, const yaml_node_t *map,
     const char *s = scalar_text(k);
     if (!s || !*s)
         return fail(fc, k, "", "a key must be a non-empty string");
-    for (const yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++) {
+    const yaml_node_pair_t *q = map->data.mapping.pairs.start;
+    for (; q < p; q++) {
         yaml_node_t *kq = node_at(fc, q->key);
         const char *o = scalar_text(kq);
         if (o && strcmp(o, s) == 0)
@@ -281,11 +282,12 @@ static ts_status walk_params(file_ctx *fc, param_sink *sk,
         int n = snprintf(path, sizeof path, "%s%s%s", prefix,
                          *prefix ? "." : "", key);
         if (n < 0 || (size_t)n >= sizeof path)
-            return fail(fc, node_at(fc, p->key), "", "key '%.60s...' is too long",
-                        key);
-        if (param_entry(fc, sk, node_at(fc, p->key), path,
-                        node_at(fc, p->value)))
-            return TS_EINPUT;
+            return fail(fc, node_at(fc, p->key), "",
+                        "key '%.60s...' is too long", key);
+        ts_status st = param_entry(fc, sk, node_at(fc, p->key), path,
+                                   node_at(fc, p->value));
+        if (st != TS_OK)
+            return st;
     }
     return TS_OK;
 }
@@ -387,9 +389,11 @@ static ts_status read_policies(file_ctx *fc, yaml_node_t *n) {
                     "{name, from, to, set}");
     size_t idx = 0;
     for (yaml_node_item_t *it = n->data.sequence.items.start;
-         it < n->data.sequence.items.top; it++, idx++)
-        if (read_policy(fc, node_at(fc, *it), idx))
-            return TS_EINPUT;
+         it < n->data.sequence.items.top; it++, idx++) {
+        ts_status st = read_policy(fc, node_at(fc, *it), idx);
+        if (st != TS_OK)
+            return st;
+    }
     return TS_OK;
 }
 
@@ -454,7 +458,8 @@ static ts_status target_metric(file_ctx *fc, yaml_node_t *n, size_t idx) {
     if (near)
         return fail(fc, n, "metric", "target #%zu: unknown metric '%s'; did "
                     "you mean '%s'?", idx + 1, s, near);
-    return fail(fc, n, "metric", "target #%zu: unknown metric '%s'", idx + 1, s);
+    return fail(fc, n, "metric", "target #%zu: unknown metric '%s'", idx + 1,
+                s);
 }
 
 /* A finite number (whole text); for n, "-" gives NaN. */
@@ -475,7 +480,7 @@ static ts_status target_number(file_ctx *fc, yaml_node_t *n, size_t idx,
     if (!ok)
         return fail(fc, n, field, "target #%zu: %s must be %s, got %s%.60s%s",
                     idx + 1, field,
-                    field[0] == 'y'   ? "a year (an integer)"
+                    field[0] == 'y'   ? "an integer"
                     : field[0] == 'n' ? "a positive number or '-'"
                                       : "a finite number",
                     s ? "'" : "", s ? s : kind_name(n), s ? "'" : "");
@@ -493,7 +498,8 @@ static ts_status append_target(load_ctx *ctx, const ts_target *t) {
     ts_target *d = &sc->targets[sc->ntargets];
     *d = *t;
     d->metric = d->source = NULL;
-    if (set_string(&d->metric, t->metric) || set_string(&d->source, t->source)) {
+    if (set_string(&d->metric, t->metric) ||
+        set_string(&d->source, t->source)) {
         free(d->metric);
         free(d->source);
         return out_of_memory(ctx);
@@ -539,9 +545,11 @@ static ts_status read_targets(file_ctx *fc, yaml_node_t *n) {
     sc->ntargets = 0;
     size_t idx = 0;
     for (yaml_node_item_t *it = n->data.sequence.items.start;
-         it < n->data.sequence.items.top; it++, idx++)
-        if (read_target(fc, node_at(fc, *it), idx))
-            return TS_EINPUT;
+         it < n->data.sequence.items.top; it++, idx++) {
+        ts_status st = read_target(fc, node_at(fc, *it), idx);
+        if (st != TS_OK)
+            return st;
+    }
     return TS_OK;
 }
 
@@ -628,8 +636,8 @@ static ts_status read_root(file_ctx *fc) {
         return out_of_memory(fc->ctx);
     ts_status st = check_tree(fc, 1, used, 0);
     free(used);
-    if (st || read_extends(fc, root))
-        return TS_EINPUT;
+    if (st != TS_OK || (st = read_extends(fc, root)) != TS_OK)
+        return st;
     for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
          p < root->data.mapping.pairs.top; p++)
         if ((st = read_entry(fc, root, p)) != TS_OK)

@@ -27,6 +27,7 @@ typedef struct {
     const char *scenario;
     const char *outdir;
     int threads, force, quiet, dump;
+    char command[4096];                      /* argv as typed, before getopt permutes it */
     const char *overrides[TS_MAX_OVERRIDES]; /* "key=value", in command-line order */
     char owned[TS_MAX_OVERRIDES][64];        /* storage for --reps/--seed forms */
     int noverride;
@@ -170,7 +171,7 @@ static void join_args(int argc, char **argv, char *buf, size_t n) {
         used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? " " : "", argv[i]);
 }
 
-static int simulate(const ts_cli *cli, ts_scenario *sc, const char *dir, int argc, char **argv) {
+static int simulate(const ts_cli *cli, ts_scenario *sc, const char *dir) {
     ts_error err;
     ts_error_clear(&err);
     ts_bar bar;
@@ -182,10 +183,8 @@ static int simulate(const ts_cli *cli, ts_scenario *sc, const char *dir, int arg
     ts_bar_finish(&bar);
     if (st != TS_OK)
         return report_error(&err);
-    char cmd[4096];
-    join_args(argc, argv, cmd, sizeof cmd);
     ts_run_info info = {.program_version = TS_VERSION, .git_commit = TS_GIT_COMMIT,
-                        .command_line = cmd, .input_path = cli->scenario,
+                        .command_line = cli->command, .input_path = cli->scenario,
                         .threads = cli->threads, .wall_seconds = ts_now() - t0};
     st = ts_output_write_all(dir, sc, res, &info, &err);
     if (st == TS_OK && !cli->quiet) {
@@ -201,7 +200,7 @@ static int simulate(const ts_cli *cli, ts_scenario *sc, const char *dir, int arg
     return st == TS_OK ? 0 : report_error(&err);
 }
 
-static int run(const ts_cli *cli, int argc, char **argv) {
+static int run(const ts_cli *cli) {
     ts_error err;
     ts_error_clear(&err);
     ts_scenario *sc = load(cli, &err);
@@ -218,7 +217,7 @@ static int run(const ts_cli *cli, int argc, char **argv) {
     else
         snprintf(dir, sizeof dir, "results/%s", sc->name);
     int rc = ts_output_prepare_dir(dir, cli->force, &err) == TS_OK
-                 ? simulate(cli, sc, dir, argc, argv) : report_error(&err);
+                 ? simulate(cli, sc, dir) : report_error(&err);
     ts_scenario_free(sc);
     return rc;
 }
@@ -228,8 +227,9 @@ int main(int argc, char **argv) {
         return ts_bench_main(argc - 1, argv + 1);
     static ts_cli cli;
     cli.threads = omp_get_num_procs();
+    join_args(argc, argv, cli.command, sizeof cli.command);
     int rc = parse_args(&cli, argc, argv);
     if (rc >= 0)
         return rc;
-    return run(&cli, argc, argv);
+    return run(&cli);
 }
