@@ -77,7 +77,7 @@ check-long: $(BIN) $(BUILD)/tests/run_tests
 
 bench: deps
 	@$(MAKE) --no-print-directory all
-	./talentsim bench
+	./talentsim bench --baseline scenarios/baseline.yaml
 
 docs: $(BIN)
 	$(RUNBIN) --params-markdown > docs/parameters.md

@@ -250,3 +250,13 @@ Test(cli, help_and_version) {
     cr_expect(strncmp(out, "talentsim ", 10) == 0, "%s", out);
     free(out);
 }
+
+/* docs/parameters.md is generated from the parameter table; stale docs fail. */
+Test(cli, parameter_reference_is_up_to_date) {
+    cr_assert_eq(run("--params-markdown"), 0);
+    char *generated = tmp_file("out.txt"), *committed = slurp("docs/parameters.md");
+    cr_assert_not_null(committed, "docs/parameters.md missing (run from the repository root)");
+    cr_expect_str_eq(generated, committed, "docs/parameters.md is stale: run 'make docs'");
+    free(generated);
+    free(committed);
+}

@@ -2,6 +2,7 @@
  * count, common random numbers across scenarios, and accounting identities. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "talentsim/scenario.h"
@@ -127,5 +128,21 @@ Test(sim, accounting_identities_and_inflow_formula) {
     }
     (void)p;
     ts_results_free(r);
+    ts_scenario_free(sc);
+}
+
+/* Scale check (make check-long): the full baseline population, one
+ * replication split over 1 and 2 threads, gives identical bits. */
+Test(sim, full_scale_identical_for_thread_counts) {
+    if (!getenv("TALENTSIM_LONG"))
+        cr_skip_test("long test: run with make check-long");
+    ts_error err;
+    ts_scenario *sc = ts_scenario_alloc("full");
+    cr_assert_eq(ts_scenario_set(sc, "replications", "4", "test", &err), TS_OK);
+    ts_results *a = run(sc, 1), *b = run(sc, 2);
+    expect_identical(a, b);
+    cr_expect_gt(a->agent_years, 3e7);
+    ts_results_free(a);
+    ts_results_free(b);
     ts_scenario_free(sc);
 }
