@@ -2,6 +2,7 @@
  *
  * Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad input. */
 #include <getopt.h>
+#include <gsl/gsl_errno.h>
 #include <limits.h>
 #include <omp.h>
 #include <stdarg.h>
@@ -226,6 +227,7 @@ int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "bench") == 0)
         return ts_bench_main(argc - 1, argv + 1);
     static ts_cli cli;
+    gsl_set_error_handler_off(); /* GSL's default handler aborts; we check status codes */
     cli.threads = omp_get_num_procs();
     join_args(argc, argv, cli.command, sizeof cli.command);
     int rc = parse_args(&cli, argc, argv);
