@@ -339,8 +339,8 @@ static void count_year(ts_agent *a) {
     }
 }
 
-/* MODEL 6: survey items over US academics. */
-static void record_survey(const ts_year *y, const ts_agent *a, ts_tally *t) {
+/* MODEL 6: survey items over US academics; f is the agent's F_US(i). */
+static void record_survey(const ts_year *y, const ts_agent *a, double f, ts_tally *t) {
     const ts_params *p = y->p;
     double h = a->h;
     t->n[TS_C_US_ACADEMIA]++;
@@ -349,15 +349,15 @@ static void record_survey(const ts_year *y, const ts_agent *a, ts_tally *t) {
     t->n[TS_C_CONSIDERED] += (a->considered & y->window_mask) != 0;
     t->n[TS_C_COLLAB_WORRY] += h + p->survey.collab_weight * a->collab > p->survey.threshold_collab;
     t->n[TS_C_GRANT_RELUCTANT] +=
-        h + p->survey.ban_weight * (1.0 - f_us(p, a)) > p->survey.threshold_grant;
+        h + p->survey.ban_weight * (1.0 - f) > p->survey.threshold_grant;
 }
 
-/* MODEL 6: paper output of an EARLY/SENIOR agent. */
-static void record_output(const ts_year *y, const ts_agent *a, ts_tally *t) {
+/* MODEL 6: paper output of an EARLY/SENIOR agent; f is F_US(i) in the US
+ * and funding.cn_level in China. */
+static void record_output(const ts_year *y, const ts_agent *a, double f, ts_tally *t) {
     const ts_params *p = y->p;
     int us = a->loc == TS_LOC_US;
     double open = p->collaboration.openness;
-    double f = us ? f_us(p, a) : p->funding.cn_level;
     double data = us ? 0.0 : p->output.cn_data_advantage;
     double papers = a->q * (1.0 + p->output.rho_fund * f) *
                     (1.0 + p->output.rho_collab * open * a->collab) * (1.0 + data);
@@ -381,13 +381,14 @@ static void record(const ts_year *y, const ts_agent *a, ts_tally *t) {
     }
     if (a->stage == TS_STAGE_STUDENT)
         return;
-    record_output(y, a, t);
+    double f = us ? f_us(y->p, a) : y->p->funding.cn_level;
+    record_output(y, a, f, t);
     if (!us)
         return;
     if (a->sector == TS_SECTOR_INDUSTRY)
         t->n[TS_C_US_INDUSTRY]++;
     else
-        record_survey(y, a, t);
+        record_survey(y, a, f, t);
 }
 
 /* MODEL 4 step 3, in order. */

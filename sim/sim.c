@@ -73,6 +73,11 @@ static void pop_compact(ts_pop *pop) {
     pop->inactive = 0;
 }
 
+/* One past the last agent of block b of n agents. */
+static size_t block_end(size_t b, size_t n) {
+    return (b + 1) * TS_BLOCK < n ? (b + 1) * TS_BLOCK : n;
+}
+
 static int64_t scaled(double count, double fraction) { return llround(count * fraction); }
 
 /* MODEL 2b: the start population, numbered US then CN, STUDENT..SENIOR. */
@@ -125,7 +130,7 @@ static void pop_step(ts_pop *pop, const ts_year *y, int threads, ts_tally *sum) 
     for (size_t b = 0; b < nb; b++) {
         ts_tally t;
         memset(&t, 0, sizeof t);
-        size_t end = (b + 1) * TS_BLOCK < n ? (b + 1) * TS_BLOCK : n;
+        size_t end = block_end(b, n);
         for (size_t i = b * TS_BLOCK; i < end; i++)
             if (agents[i].active)
                 ts_agent_year(y, &agents[i], &t);
@@ -144,42 +149,69 @@ static double share(int64_t num, int64_t den) {
     return den > 0 ? (double)num / (double)den : NAN;
 }
 
+/* Metrics that are an integer tally as they stand. */
+static const struct { ts_metric m; ts_count c; } metric_counts[] = {
+    {TS_M_STOCK_US_ACADEMIA, TS_C_US_ACADEMIA},
+    {TS_M_STOCK_US_INDUSTRY, TS_C_US_INDUSTRY},
+    {TS_M_FLOWS_US_TO_CN, TS_C_US_TO_CN},
+    {TS_M_FLOWS_US_TO_CN_ACADEMIC, TS_C_US_TO_CN_ACAD},
+    {TS_M_FLOWS_CN_TO_US, TS_C_CN_TO_US},
+    {TS_M_FLOWS_FORCED, TS_C_FORCED},
+    {TS_M_FLOWS_GRADUATES_US, TS_C_GRAD_US},
+    {TS_M_FLOWS_GRADUATES_STAY_US, TS_C_GRAD_STAY_US},
+};
+
+/* Metrics that are a ratio of two integer tallies (missing when den is 0). */
+static const struct { ts_metric m; ts_count num, den; } metric_shares[] = {
+    {TS_M_TOP_TALENT_US_SHARE, TS_C_TOP_US, TS_C_TOP_ALL},
+    {TS_M_SURVEY_FEEL_UNSAFE, TS_C_UNSAFE, TS_C_US_ACADEMIA},
+    {TS_M_SURVEY_CONSIDERED_LEAVING, TS_C_CONSIDERED, TS_C_US_ACADEMIA},
+    {TS_M_SURVEY_COLLAB_WORRY, TS_C_COLLAB_WORRY, TS_C_US_ACADEMIA},
+    {TS_M_SURVEY_GRANT_RELUCTANT, TS_C_GRANT_RELUCTANT, TS_C_US_ACADEMIA},
+    {TS_M_COHORT_STAY_RATE_5Y, TS_C_COHORT_US, TS_C_COHORT_ALL},
+};
+
+/* Metrics that are a floating sum as it stands. */
+static const struct { ts_metric m; ts_sum s; } metric_sums[] = {
+    {TS_M_TALENT_US, TS_S_TALENT_US},
+    {TS_M_TALENT_CN, TS_S_TALENT_CN},
+    {TS_M_OUTPUT_PAPERS_US, TS_S_PAPERS_US},
+    {TS_M_OUTPUT_PAPERS_CN, TS_S_PAPERS_CN},
+    {TS_M_OUTPUT_PAPERS_JOINT, TS_S_PAPERS_JOINT},
+};
+
+#define TS_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Active agents at the end of the year: the six stock slots. */
+static int64_t active_at_end(const ts_tally *t) {
+    int64_t n = 0;
+    for (int k = 0; k < 6; k++)
+        n += t->n[TS_C_STOCK + k];
+    return n;
+}
+
 /* MODEL 6: one year's metrics from the combined tally. */
 static void metrics_of(const ts_tally *t, const int64_t inflow[2], double fraction,
                        double *m) {
     const int64_t *n = t->n;
-    const int64_t *us = &n[TS_C_STOCK], *cn = &n[TS_C_STOCK + 3];
-    m[TS_M_STOCK_US_STUDENT] = (double)us[0];
-    m[TS_M_STOCK_US_EARLY] = (double)us[1];
-    m[TS_M_STOCK_US_SENIOR] = (double)us[2];
-    m[TS_M_STOCK_US_TOTAL] = (double)(us[0] + us[1] + us[2]);
-    m[TS_M_STOCK_CN_STUDENT] = (double)cn[0];
-    m[TS_M_STOCK_CN_EARLY] = (double)cn[1];
-    m[TS_M_STOCK_CN_SENIOR] = (double)cn[2];
-    m[TS_M_STOCK_CN_TOTAL] = (double)(cn[0] + cn[1] + cn[2]);
-    m[TS_M_STOCK_US_ACADEMIA] = (double)n[TS_C_US_ACADEMIA];
-    m[TS_M_STOCK_US_INDUSTRY] = (double)n[TS_C_US_INDUSTRY];
-    m[TS_M_TALENT_US] = t->s[TS_S_TALENT_US];
-    m[TS_M_TALENT_CN] = t->s[TS_S_TALENT_CN];
-    m[TS_M_TOP_TALENT_US_SHARE] = share(n[TS_C_TOP_US], n[TS_C_TOP_ALL]);
-    m[TS_M_FLOWS_US_TO_CN] = (double)n[TS_C_US_TO_CN];
-    m[TS_M_FLOWS_US_TO_CN_ACADEMIC] = (double)n[TS_C_US_TO_CN_ACAD];
-    m[TS_M_FLOWS_CN_TO_US] = (double)n[TS_C_CN_TO_US];
-    m[TS_M_FLOWS_FORCED] = (double)n[TS_C_FORCED];
-    m[TS_M_FLOWS_GRADUATES_US] = (double)n[TS_C_GRAD_US];
-    m[TS_M_FLOWS_GRADUATES_STAY_US] = (double)n[TS_C_GRAD_STAY_US];
+    /* stock.<loc>.{student,early,senior,total}, US then CN */
+    for (int l = 0; l < 2; l++) {
+        const int64_t *st = &n[TS_C_STOCK + 3 * l];
+        double *out = &m[TS_M_STOCK_US_STUDENT + 4 * l];
+        for (int s = 0; s < 3; s++)
+            out[s] = (double)st[s];
+        out[3] = (double)(st[0] + st[1] + st[2]);
+    }
+    for (size_t i = 0; i < TS_LEN(metric_counts); i++)
+        m[metric_counts[i].m] = (double)n[metric_counts[i].c];
+    for (size_t i = 0; i < TS_LEN(metric_shares); i++)
+        m[metric_shares[i].m] = share(n[metric_shares[i].num], n[metric_shares[i].den]);
+    for (size_t i = 0; i < TS_LEN(metric_sums); i++)
+        m[metric_sums[i].m] = t->s[metric_sums[i].s];
     m[TS_M_INFLOW_US_STUDENTS] = (double)inflow[TS_LOC_US];
     m[TS_M_INFLOW_CN_STUDENTS] = (double)inflow[TS_LOC_CN];
     int64_t acad = n[TS_C_US_ACADEMIA];
-    m[TS_M_SURVEY_FEEL_UNSAFE] = share(n[TS_C_UNSAFE], acad);
-    m[TS_M_SURVEY_CONSIDERED_LEAVING] = share(n[TS_C_CONSIDERED], acad);
-    m[TS_M_SURVEY_COLLAB_WORRY] = share(n[TS_C_COLLAB_WORRY], acad);
-    m[TS_M_SURVEY_GRANT_RELUCTANT] = share(n[TS_C_GRANT_RELUCTANT], acad);
     m[TS_M_FEAR_US_MEAN] = acad > 0 ? t->s[TS_S_FEAR_US_ACAD] / (double)acad : NAN;
-    m[TS_M_OUTPUT_PAPERS_US] = t->s[TS_S_PAPERS_US];
-    m[TS_M_OUTPUT_PAPERS_CN] = t->s[TS_S_PAPERS_CN];
-    m[TS_M_OUTPUT_PAPERS_JOINT] = t->s[TS_S_PAPERS_JOINT];
-    m[TS_M_COHORT_STAY_RATE_5Y] = share(n[TS_C_COHORT_US], n[TS_C_COHORT_ALL]);
     for (int k = 0; k < TS_NMETRICS; k++)
         if (ts_metric_kind_of((ts_metric)k) == TS_MK_COUNT)
             m[k] /= fraction;
@@ -196,7 +228,6 @@ static double agglomeration(const ts_params *p, double t_prev, double t_start) {
 typedef struct {
     double talent_start[2], talent_prev[2];
     double d_prev;
-    int first;
 } ts_carry;
 
 static void carry_update(ts_carry *c, const ts_tally *t) {
@@ -204,14 +235,13 @@ static void carry_update(ts_carry *c, const ts_tally *t) {
     c->talent_prev[TS_LOC_CN] = t->s[TS_S_TALENT_CN];
     int64_t stock = t->n[TS_C_START_US_ACAD];
     c->d_prev = stock > 0 ? (double)t->n[TS_C_US_TO_CN_ACAD] / (double)stock : 0.0;
-    c->first = 0;
 }
 
 static void year_context(ts_year *y, const ts_run *run, const ts_carry *c, size_t yi,
                          uint32_t rep) {
     const ts_params *p = &run->pt[yi];
-    double a_us = 0.0, a_cn = 0.0;
-    if (!c->first) {
+    double a_us = 0.0, a_cn = 0.0; /* 0 in the first year */
+    if (yi > 0) {
         a_us = agglomeration(p, c->talent_prev[TS_LOC_US], c->talent_start[TS_LOC_US]);
         a_cn = agglomeration(p, c->talent_prev[TS_LOC_CN], c->talent_start[TS_LOC_CN]);
     }
@@ -223,7 +253,7 @@ static void initial_talent(const ts_pop *pop, double out[2]) {
     out[0] = out[1] = 0.0;
     for (size_t b = 0; b * TS_BLOCK < pop->n; b++) {
         double part[2] = {0.0, 0.0};
-        size_t end = (b + 1) * TS_BLOCK < pop->n ? (b + 1) * TS_BLOCK : pop->n;
+        size_t end = block_end(b, pop->n);
         for (size_t i = b * TS_BLOCK; i < end; i++)
             part[pop->agents[i].loc] += pop->agents[i].q;
         out[0] += part[0];
@@ -235,7 +265,7 @@ static void initial_talent(const ts_pop *pop, double out[2]) {
 static int run_replication(const ts_run *run, uint32_t rep, int threads, ts_results *res,
                            void (*tick)(void *), void *tick_ctx) {
     ts_pop pop = {0};
-    ts_carry carry = {.first = 1};
+    ts_carry carry = {0};
     ts_year y;
     year_context(&y, run, &carry, 0, rep);
     if (pop_init(&pop, &y) != 0) {
@@ -258,9 +288,7 @@ static int run_replication(const ts_run *run, uint32_t rep, int threads, ts_resu
         agent_years += (double)sum.n[TS_C_AGENT_YEARS];
         metrics_of(&sum, inflow, y.p->sample_fraction, &res->v[(rep * res->nyear + yi) * TS_NMETRICS]);
         carry_update(&carry, &sum);
-        pop.inactive += (size_t)(sum.n[TS_C_AGENT_YEARS] - (sum.n[TS_C_STOCK] + sum.n[TS_C_STOCK + 1] +
-                         sum.n[TS_C_STOCK + 2] + sum.n[TS_C_STOCK + 3] + sum.n[TS_C_STOCK + 4] +
-                         sum.n[TS_C_STOCK + 5]));
+        pop.inactive += (size_t)(sum.n[TS_C_AGENT_YEARS] - active_at_end(&sum));
         pop_compact(&pop);
         if (tick)
             tick(tick_ctx);

@@ -27,9 +27,7 @@ static int time_once(const ts_scenario *sc, int threads, ts_timing *out) {
     ts_error_clear(&err);
     double t0 = ts_now();
     if (ts_sim_run(sc, &opt, &res, &err) != TS_OK) {
-        char buf[2048];
-        ts_error_format(&err, buf, sizeof buf);
-        fprintf(stderr, "%s\n", buf);
+        ts_cli_report_error(&err);
         return -1;
     }
     out->seconds = ts_now() - t0;
@@ -80,9 +78,7 @@ static int bench_baseline(const char *path, int threads) {
     ts_error_clear(&err);
     ts_scenario *sc = ts_scenario_load(path, &err);
     if (!sc || ts_scenario_set(sc, "sample_fraction", "1", "bench", &err) != TS_OK) {
-        char buf[2048];
-        ts_error_format(&err, buf, sizeof buf);
-        fprintf(stderr, "%s\n", buf);
+        ts_cli_report_error(&err);
         ts_scenario_free(sc);
         return -1;
     }

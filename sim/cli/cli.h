@@ -19,6 +19,10 @@ void ts_bar_finish(ts_bar *bar);
 
 double ts_now(void);
 
+/* Prints err as "file:line:col: error: msg" on stderr; returns the exit
+ * code for it (2 bad input, 1 runtime failure). */
+int ts_cli_report_error(const ts_error *err);
+
 /* Human summary on f: headline metrics and the targets table. */
 void ts_report_print(FILE *f, const ts_scenario *sc, const ts_results *res);
 

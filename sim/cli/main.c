@@ -144,7 +144,7 @@ static int parse_args(ts_cli *cli, int argc, char **argv) {
     return -1;
 }
 
-static int report_error(const ts_error *err) {
+int ts_cli_report_error(const ts_error *err) {
     char buf[2048];
     ts_error_format(err, buf, sizeof buf);
     fprintf(stderr, "%s\n", buf);
@@ -183,7 +183,7 @@ static int simulate(const ts_cli *cli, ts_scenario *sc, const char *dir) {
     ts_status st = ts_sim_run(sc, &opt, &res, &err);
     ts_bar_finish(&bar);
     if (st != TS_OK)
-        return report_error(&err);
+        return ts_cli_report_error(&err);
     ts_run_info info = {.program_version = TS_VERSION, .git_commit = TS_GIT_COMMIT,
                         .command_line = cli->command, .input_path = cli->scenario,
                         .threads = cli->threads, .wall_seconds = ts_now() - t0};
@@ -198,7 +198,7 @@ static int simulate(const ts_cli *cli, ts_scenario *sc, const char *dir) {
                info.wall_seconds, dir);
     }
     ts_results_free(res);
-    return st == TS_OK ? 0 : report_error(&err);
+    return st == TS_OK ? 0 : ts_cli_report_error(&err);
 }
 
 static int run(const ts_cli *cli) {
@@ -206,7 +206,7 @@ static int run(const ts_cli *cli) {
     ts_error_clear(&err);
     ts_scenario *sc = load(cli, &err);
     if (!sc)
-        return report_error(&err);
+        return ts_cli_report_error(&err);
     if (cli->dump) {
         int rc = ts_write_resolved_yaml(stdout, sc) == 0 ? 0 : EXIT_RUNTIME;
         ts_scenario_free(sc);
@@ -218,7 +218,7 @@ static int run(const ts_cli *cli) {
     else
         snprintf(dir, sizeof dir, "results/%s", sc->name);
     int rc = ts_output_prepare_dir(dir, cli->force, &err) == TS_OK
-                 ? simulate(cli, sc, dir) : report_error(&err);
+                 ? simulate(cli, sc, dir) : ts_cli_report_error(&err);
     ts_scenario_free(sc);
     return rc;
 }
