@@ -20,13 +20,13 @@ VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 GIT     := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 DEFS    := -DTS_VERSION=\"$(VERSION)\" -DTS_GIT_COMMIT=\"$(GIT)\"
 
-LIB_SRC  := $(sort $(wildcard sim/*.c))
+LIB_SRC  := $(sort $(wildcard sim/*.c) $(filter-out sim/cli/%,$(wildcard sim/*/*.c)))
 CLI_SRC  := $(sort $(wildcard sim/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
-HDRS     := $(wildcard include/talentsim/*.h sim/*.h sim/cli/*.h tests/*.h)
+HDRS     := $(wildcard include/talentsim/*.h sim/*.h sim/*/*.h tests/*.h)
 
 BIN      := $(if $(filter build,$(BUILD)),talentsim,$(BUILD)/talentsim)
 RUNBIN   := $(abspath $(BIN))

@@ -3,11 +3,11 @@
 
 #include "talentsim/metrics.h"
 
-#define TS_METRIC_NAME_(id, name, kind) name,
+#define TS_METRIC_NAME_(id, name, kind, src) name,
 static const char *const metric_names[TS_NMETRICS] = {TS_METRICS(TS_METRIC_NAME_)};
 #undef TS_METRIC_NAME_
 
-#define TS_METRIC_KIND_(id, name, kind) kind,
+#define TS_METRIC_KIND_(id, name, kind, src) kind,
 static const ts_metric_kind metric_kinds[TS_NMETRICS] = {TS_METRICS(TS_METRIC_KIND_)};
 #undef TS_METRIC_KIND_
 

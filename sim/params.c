@@ -39,28 +39,35 @@ static const ts_param_info param_table[] = {
     INT("replications", replications, 1, 100000, 100, ST, "runs",
         "Monte Carlo replications"),
     INT("years.start", years.start, 1900, 2200, 2015, ST, "year",
-        "first simulated year (initial state is set up in this year)"),
+        "first recorded year (the spin-up years.spinup comes before it)"),
     INT("years.end", years.end, 1900, 2200, 2035, ST, "year",
         "last simulated year (inclusive)"),
+    INT("years.spinup", years.spinup, 0, 100, 20, ST, "years",
+        "unrecorded years simulated before years.start, so that no start-up "
+        "artefact reaches the recorded years (MODEL 2); 0 starts recording "
+        "at once"),
     REAL("sample_fraction", sample_fraction, 0, 1, 1.0, ST | TS_PF_MIN_OPEN,
          "share", "share of the real population simulated; counts are "
          "reported in real-world units"),
     /* population */
     INT("population.us.students", population.us.students, 0, MAX_COUNT,
-        15000, ST, "persons", "initial doctoral students in the US "
-        "(engineering and computer science, the fields of the AASF switch "
-        "counts, seed 000)"),
-    INT("population.us.early", population.us.early, 0, MAX_COUNT, 10000, ST,
-        "persons", "initial EARLY researchers (postdoc, junior faculty, "
-        "junior industry) in the US"),
-    INT("population.us.senior", population.us.senior, 0, MAX_COUNT, 7000, ST,
-        "persons", "initial SENIOR researchers in the US"),
+        8500, ST, "persons", "doctoral students in the US at the start of the "
+        "spin-up (engineering and computer science, the fields of the AASF "
+        "switch counts, seed 000)"),
+    INT("population.us.early", population.us.early, 0, MAX_COUNT, 10500, ST,
+        "persons", "EARLY researchers (postdoc, junior faculty, junior "
+        "industry) in the US at the start of the spin-up"),
+    INT("population.us.senior", population.us.senior, 0, MAX_COUNT, 9500, ST,
+        "persons", "SENIOR researchers in the US at the start of the spin-up; "
+        "with the other defaults about 36,000 US EARLY+SENIOR in 2015"),
     INT("population.cn.students", population.cn.students, 0, MAX_COUNT,
-        80000, ST, "persons", "initial doctoral students in China"),
-    INT("population.cn.early", population.cn.early, 0, MAX_COUNT, 60000, ST,
-        "persons", "initial EARLY researchers in China"),
-    INT("population.cn.senior", population.cn.senior, 0, MAX_COUNT, 40000,
-        ST, "persons", "initial SENIOR researchers in China"),
+        20500, ST, "persons", "doctoral students in China at the start of "
+        "the spin-up"),
+    INT("population.cn.early", population.cn.early, 0, MAX_COUNT, 21500, ST,
+        "persons", "EARLY researchers in China at the start of the spin-up"),
+    INT("population.cn.senior", population.cn.senior, 0, MAX_COUNT, 14500,
+        ST, "persons", "SENIOR researchers in China at the start of the "
+        "spin-up"),
     PROB("population.us.industry_share", population.us.industry_share, 0.50,
          "share", "P(INDUSTRY) for US graduates and US EARLY/SENIOR at start"),
     PROB("population.cn.industry_share", population.cn.industry_share, 0.40,
@@ -120,7 +127,11 @@ static const ts_param_info param_table[] = {
     PROB("visa.naturalization_rate", visa.naturalization_rate, 0.15,
          "probability/year", "yearly PERMANENT -> CITIZEN after 5 years"),
     INT("visa.max_temp_years", visa.max_temp_years, 1, 30, 6, 0, "years",
-        "years on a TEMP visa before it expires (forced move to China)"),
+        "years on a TEMP visa before it expires (then extended, or a forced "
+        "move to China)"),
+    PROB("visa.extension_rate", visa.extension_rate, 0.8, "probability/year",
+         "share of TEMP holders at visa.max_temp_years who extend (a green "
+         "card pending); the rest must leave"),
     /* funding */
     PROB("funding.us_federal_access", funding.us_federal_access, 1.0, "share",
          "access to US federal research funding"),
@@ -138,8 +149,12 @@ static const ts_param_info param_table[] = {
          "log-sd of sensitivity to suspicion (mean 1)"),
     PROB("suspicion.fear_noise", suspicion.fear_noise, 0.1, "1",
          "sd of the yearly noise in fear"),
-    REAL("suspicion.peer_effect", suspicion.peer_effect, 0, 10, 1.0, 0, "1",
-         "omega: effect of last year's academic departure rate on fear"),
+    REAL("suspicion.peer_effect", suspicion.peer_effect, 0, 10, 0.1, 0, "1",
+         "omega: fear added by one normal year's academic departures of "
+         "colleagues (departure rate / d_ref; calibrated)"),
+    REAL("suspicion.d_ref", suspicion.d_ref, 0, 1, 0.01, TS_PF_MIN_OPEN,
+         "1/year", "a normal year's academic departure rate, the unit of the "
+         "peer effect"),
     /* collaboration */
     PROB("collaboration.openness", collaboration.openness, 1.0, "1",
          "openness to US-CN collaboration; collaboration bans lower it "
@@ -148,8 +163,11 @@ static const ts_param_info param_table[] = {
          "probability/year", "yearly chance to form a collaboration "
          "(times openness)"),
     PROB("collaboration.break_rate", collaboration.break_rate, 0.5,
-         "probability/year", "yearly chance to break a collaboration "
-         "(times 1 - openness)"),
+         "probability/year", "extra yearly chance to end a collaboration "
+         "(times 1 - openness): restrictions end more of them"),
+    PROB("collaboration.end_rate", collaboration.end_rate, 0.15,
+         "probability/year", "yearly end of a collaboration in normal times; "
+         "form_rate (1 - s0) / s0 keeps the share s0 = 0.4"),
     /* china */
     REAL("china.salary_ratio", china.salary_ratio, 0, 10, 0.7, TS_PF_MIN_OPEN,
          "ratio", "gross pay in China / US; \"competitive pay ... similar to "
@@ -171,7 +189,7 @@ static const ts_param_info param_table[] = {
     PROB("china.offer_rate", china.offer_rate, 0.7, "probability",
          "chance a move to China finds a position"),
     /* us */
-    PROB("us.offer_rate", us.offer_rate, 0.3, "probability",
+    PROB("us.offer_rate", us.offer_rate, 0.12, "probability",
          "chance a move to the US finds a position"),
     /* eco */
     REAL("eco.elasticity", eco.elasticity, 0, 10, 1.0, 0, "1",
@@ -184,30 +202,34 @@ static const ts_param_info param_table[] = {
     BETA("utility.collab", utility.collab, 0.5,
          "beta of an active cross-border collaboration"),
     BETA("utility.eco", utility.eco, 1.0, "beta of the ecosystem term"),
-    BETA("utility.fear", utility.fear, 1.5, "beta of perceived hostility"),
+    BETA("utility.fear", utility.fear, 1.35,
+         "beta of perceived hostility (calibrated)"),
     BETA("utility.visa", utility.visa, 0.5, "beta of holding a TEMP visa"),
     BETA("utility.stuck", utility.stuck, 0.8,
          "beta of being stuck as EARLY for career.stuck_years"),
     BETA("utility.ties", utility.ties, 1.0, "beta of years in the US (ties)"),
     BETA("utility.talent", utility.talent, 0.5, "beta of the talent programme"),
     BETA("utility.home", utility.home, 0.5, "beta of home-country preference"),
+    BETA("utility.talent_us", utility.talent_us, 1.0,
+         "beta of ln(q) in the US: \"the best of them would be staying in "
+         "US academia\" (seed 004)"),
     REAL("utility.move_cost", utility.move_cost, 0, 50, 2.0, 0, "utility",
          "cost of moving between countries"),
-    REAL("utility.asc_cn", utility.asc_cn, -50, 50, -2.0, 0, "utility",
+    REAL("utility.asc_cn", utility.asc_cn, -50, 50, -1.08, 0, "utility",
          "alternative-specific constant of China (calibrated)"),
     /* survey */
     INT("survey.year", survey.year, 1900, 2200, 2021, ST, "year",
         "year of the AASF survey (Dec 2021-Mar 2022, seed 000)"),
     INT("survey.window", survey.window, 1, 8, 2, ST, "years",
         "years counted for \"had thought about leaving\" (AASF survey)"),
-    REAL("survey.consider_shift", survey.consider_shift, -50, 50, 3.7, 0,
+    REAL("survey.consider_shift", survey.consider_shift, -50, 50, 2.543, 0,
          "utility", "kappa: shift of the chance to think about leaving "
          "(calibrated)"),
-    REAL("survey.threshold_unsafe", survey.threshold_unsafe, 0, 2, 0.32, 0,
+    REAL("survey.threshold_unsafe", survey.threshold_unsafe, 0, 2, 0.419, 0,
          "1", "fear above which an academic feels unsafe (calibrated)"),
-    REAL("survey.threshold_collab", survey.threshold_collab, 0, 2, 0.38, 0,
+    REAL("survey.threshold_collab", survey.threshold_collab, 0, 2, 0.472, 0,
          "1", "threshold of collaboration worry (calibrated)"),
-    REAL("survey.threshold_grant", survey.threshold_grant, 0, 2, 0.45, 0, "1",
+    REAL("survey.threshold_grant", survey.threshold_grant, 0, 2, 0.553, 0, "1",
          "threshold of reluctance to apply for grants (calibrated)"),
     REAL("survey.collab_weight", survey.collab_weight, 0, 2, 0.1, 0, "1",
          "weight of a collaboration in collaboration worry"),

@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "../sim/agent.h"
+#include "../sim/model/agent.h"
 
 #define K_SE 5.0
 #define N_AGENTS 200000

@@ -29,7 +29,7 @@ typedef struct {
 
 typedef struct {
     int64_t seed, replications;
-    struct { int64_t start, end; } years;
+    struct { int64_t start, end, spinup; } years;
     double sample_fraction;
     struct {
         ts_pop_loc us, cn;
@@ -49,14 +49,15 @@ typedef struct {
         double student_approval, work_approval, green_card_rate,
             naturalization_rate;
         int64_t max_temp_years;
+        double extension_rate;
     } visa;
     struct {
         double us_federal_access;
         int federal_ban; /* ts_federal_ban */
         double cn_level;
     } funding;
-    struct { double level, adaptation, sens_sigma, fear_noise, peer_effect; } suspicion;
-    struct { double openness, form_rate, break_rate; } collaboration;
+    struct { double level, adaptation, sens_sigma, fear_noise, peer_effect, d_ref; } suspicion;
+    struct { double openness, form_rate, break_rate, end_rate; } collaboration;
     struct {
         double salary_ratio, tax_relief, tax_relief_coverage, tax_cn, tax_us,
             talent_program, talent_threshold, offer_rate;
@@ -65,7 +66,7 @@ typedef struct {
     struct { double elasticity; } eco;
     struct {
         double wage, fund, collab, eco, fear, visa, stuck, ties, talent, home,
-            move_cost, asc_cn;
+            talent_us, move_cost, asc_cn;
     } utility;
     struct {
         int64_t year, window;

@@ -29,7 +29,7 @@
 
 #define TS_RNG_NAME "philox4x32-10 (Random123), counter = (agent, group, year, decision, replication)"
 
-/* Decision slots. Yearly decisions use blocks 0-2, birth/initialisation
+/* Decision slots. Yearly decisions use blocks 0-3, birth/initialisation
  * draws blocks 8-9 (in the agent's birth year, or years.start). Slots are
  * grouped so that an agent in China usually needs one Philox call a year. */
 typedef enum {
@@ -39,6 +39,8 @@ typedef enum {
     TS_D_FEAR = 4, TS_D_VISA, TS_D_CONSIDER, TS_D_RELIEF_CONSIDER,
     /* block 2: graduation and location decisions */
     TS_D_GRAD_SECTOR = 8, TS_D_WORK_VISA, TS_D_MOVE, TS_D_RELIEF_MOVE,
+    /* block 3: rare events */
+    TS_D_EXTEND = 12,
     /* blocks 8-9: birth and initialisation */
     TS_D_Q = 32, TS_D_SENS, TS_D_INIT_SECTOR, TS_D_INIT_COLLAB,
     TS_D_INIT_YIS = 36, TS_D_INIT_VISA, TS_D_INIT_YOV,

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "rng.h"
+#include "tally.h"
 #include "talentsim/params.h"
 
 typedef enum { TS_LOC_US = 0, TS_LOC_CN = 1 } ts_loc;
@@ -41,33 +42,6 @@ typedef struct {
     uint8_t pad_;
 } ts_agent;
 
-/* Integer tallies of one block of agents for one year. */
-typedef enum {
-    TS_C_AGENT_YEARS,      /* active at the start of the year */
-    TS_C_START_US_ACAD,    /* US EARLY+SENIOR ACADEMIA at the start of the year */
-    TS_C_STOCK,            /* 6 slots: loc * 3 + stage, end of year */
-    TS_C_US_ACADEMIA = TS_C_STOCK + 6,
-    TS_C_US_INDUSTRY,
-    TS_C_TOP_ALL, TS_C_TOP_US,
-    TS_C_US_TO_CN, TS_C_US_TO_CN_ACAD, TS_C_CN_TO_US, TS_C_FORCED,
-    TS_C_GRAD_US, TS_C_GRAD_STAY_US,
-    TS_C_UNSAFE, TS_C_CONSIDERED, TS_C_COLLAB_WORRY, TS_C_GRANT_RELUCTANT,
-    TS_C_COHORT_ALL, TS_C_COHORT_US,
-    TS_NCOUNT
-} ts_count;
-
-/* Floating sums of one block, combined across blocks in block order. */
-typedef enum {
-    TS_S_TALENT_US, TS_S_TALENT_CN, TS_S_FEAR_US_ACAD,
-    TS_S_PAPERS_US, TS_S_PAPERS_CN, TS_S_PAPERS_JOINT,
-    TS_NSUM
-} ts_sum;
-
-typedef struct {
-    int64_t n[TS_NCOUNT];
-    double s[TS_NSUM];
-} ts_tally;
-
 /* Everything an agent reads in year t: P_t, derived constants and last
  * year's aggregates. Read-only during the agent loop. */
 typedef struct {
@@ -77,7 +51,7 @@ typedef struct {
     uint32_t rep;
     double s;            /* suspicion.level */
     double d_prev;       /* d_{t-1}, academic departure rate of last year */
-    double a_us, a_cn;   /* agglomeration terms A_US, A_CN */
+    double a_us, a_cn;   /* ecosystem terms A_US, A_CN */
     double dw[2];        /* Δw without / with tax relief */
     double top_q;        /* top-decile talent cut exp(1.2816 talent_sigma) */
     double attrition[3]; /* by stage */
@@ -88,20 +62,26 @@ typedef struct {
 void ts_year_init(ts_year *y, const ts_params *p, int64_t year, uint64_t seed,
                   uint32_t rep, double d_prev, double a_us, double a_cn);
 
-/* Agent id group of a cohort born in year at loc. */
+/* Agent id group of a cohort born in year at loc (>= 1; group 0 is the
+ * start population). Years from 1700 on give distinct groups. */
 uint16_t ts_agent_group(int64_t year, ts_loc loc);
 
 /* Draws q and sens of a new agent (MODEL 2). */
 void ts_agent_birth(const ts_year *y, ts_agent *a, uint32_t idx, uint16_t group,
                     ts_loc loc, ts_stage stage);
 
-/* Initial state of an agent of the start population (MODEL 2b). */
+/* Initial state of an agent of the start population (MODEL 2b); y is the
+ * first simulated year. */
 void ts_agent_init(const ts_year *y, ts_agent *a, uint32_t idx, ts_loc loc,
                    ts_stage stage);
 
 /* One year for one active agent: MODEL 4 step 3, then records its end-of-year
  * state into t. */
 void ts_agent_year(const ts_year *y, ts_agent *a, ts_tally *t);
+
+/* MODEL 4 step 4: adds the end-of-year state of an active agent to t; moved
+ * says whether it moved this year. */
+void ts_agent_record(const ts_year *y, const ts_agent *a, int moved, ts_tally *t);
 
 /* The mechanisms, exposed for tests. Each returns 1 when the event happens. */
 int ts_mech_attrition(const ts_year *y, ts_agent *a, ts_draws *d);

@@ -24,11 +24,13 @@ typedef struct {
     size_t tcap;
 } ts_pop;
 
-/* Read-only inputs shared by all replications. */
+/* Read-only inputs shared by all replications. Simulated years are indexed
+ * yi = 0..nsim-1 from year0 = years.start - years.spinup; the first nspin
+ * of them are the unrecorded spin-up (MODEL 2). */
 typedef struct {
     const ts_scenario *sc;
-    const ts_params *pt; /* P_t for every year */
-    size_t nyear;
+    const ts_params *pt; /* P_t for every simulated year */
+    size_t nsim, nspin;
     int64_t year0;
 } ts_run;
 
@@ -145,108 +147,17 @@ static void pop_step(ts_pop *pop, const ts_year *y, int threads, ts_tally *sum) 
     }
 }
 
-static double share(int64_t num, int64_t den) {
-    return den > 0 ? (double)num / (double)den : NAN;
-}
-
-/* Metrics that are an integer tally as they stand. */
-static const struct { ts_metric m; ts_count c; } metric_counts[] = {
-    {TS_M_STOCK_US_ACADEMIA, TS_C_US_ACADEMIA},
-    {TS_M_STOCK_US_INDUSTRY, TS_C_US_INDUSTRY},
-    {TS_M_FLOWS_US_TO_CN, TS_C_US_TO_CN},
-    {TS_M_FLOWS_US_TO_CN_ACADEMIC, TS_C_US_TO_CN_ACAD},
-    {TS_M_FLOWS_CN_TO_US, TS_C_CN_TO_US},
-    {TS_M_FLOWS_FORCED, TS_C_FORCED},
-    {TS_M_FLOWS_GRADUATES_US, TS_C_GRAD_US},
-    {TS_M_FLOWS_GRADUATES_STAY_US, TS_C_GRAD_STAY_US},
-};
-
-/* Metrics that are a ratio of two integer tallies (missing when den is 0). */
-static const struct { ts_metric m; ts_count num, den; } metric_shares[] = {
-    {TS_M_TOP_TALENT_US_SHARE, TS_C_TOP_US, TS_C_TOP_ALL},
-    {TS_M_SURVEY_FEEL_UNSAFE, TS_C_UNSAFE, TS_C_US_ACADEMIA},
-    {TS_M_SURVEY_CONSIDERED_LEAVING, TS_C_CONSIDERED, TS_C_US_ACADEMIA},
-    {TS_M_SURVEY_COLLAB_WORRY, TS_C_COLLAB_WORRY, TS_C_US_ACADEMIA},
-    {TS_M_SURVEY_GRANT_RELUCTANT, TS_C_GRANT_RELUCTANT, TS_C_US_ACADEMIA},
-    {TS_M_COHORT_STAY_RATE_5Y, TS_C_COHORT_US, TS_C_COHORT_ALL},
-};
-
-/* Metrics that are a floating sum as it stands. */
-static const struct { ts_metric m; ts_sum s; } metric_sums[] = {
-    {TS_M_TALENT_US, TS_S_TALENT_US},
-    {TS_M_TALENT_CN, TS_S_TALENT_CN},
-    {TS_M_OUTPUT_PAPERS_US, TS_S_PAPERS_US},
-    {TS_M_OUTPUT_PAPERS_CN, TS_S_PAPERS_CN},
-    {TS_M_OUTPUT_PAPERS_JOINT, TS_S_PAPERS_JOINT},
-};
-
-#define TS_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
-/* Active agents at the end of the year: the six stock slots. */
+/* Active agents at the end of the year. */
 static int64_t active_at_end(const ts_tally *t) {
-    int64_t n = 0;
-    for (int k = 0; k < 6; k++)
-        n += t->n[TS_C_STOCK + k];
-    return n;
-}
-
-/* MODEL 6: one year's metrics from the combined tally. */
-static void metrics_of(const ts_tally *t, const int64_t inflow[2], double fraction,
-                       double *m) {
-    const int64_t *n = t->n;
-    /* stock.<loc>.{student,early,senior,total}, US then CN */
-    for (int l = 0; l < 2; l++) {
-        const int64_t *st = &n[TS_C_STOCK + 3 * l];
-        double *out = &m[TS_M_STOCK_US_STUDENT + 4 * l];
-        for (int s = 0; s < 3; s++)
-            out[s] = (double)st[s];
-        out[3] = (double)(st[0] + st[1] + st[2]);
-    }
-    for (size_t i = 0; i < TS_LEN(metric_counts); i++)
-        m[metric_counts[i].m] = (double)n[metric_counts[i].c];
-    for (size_t i = 0; i < TS_LEN(metric_shares); i++)
-        m[metric_shares[i].m] = share(n[metric_shares[i].num], n[metric_shares[i].den]);
-    for (size_t i = 0; i < TS_LEN(metric_sums); i++)
-        m[metric_sums[i].m] = t->s[metric_sums[i].s];
-    m[TS_M_INFLOW_US_STUDENTS] = (double)inflow[TS_LOC_US];
-    m[TS_M_INFLOW_CN_STUDENTS] = (double)inflow[TS_LOC_CN];
-    int64_t acad = n[TS_C_US_ACADEMIA];
-    m[TS_M_FEAR_US_MEAN] = acad > 0 ? t->s[TS_S_FEAR_US_ACAD] / (double)acad : NAN;
-    for (int k = 0; k < TS_NMETRICS; k++)
-        if (ts_metric_kind_of((ts_metric)k) == TS_MK_COUNT)
-            m[k] /= fraction;
-}
-
-/* MODEL 5: A_c = elasticity ln(T_c,t-1 / T_c,start), 0 when either is 0. */
-static double agglomeration(const ts_params *p, double t_prev, double t_start) {
-    if (t_prev <= 0.0 || t_start <= 0.0)
-        return 0.0;
-    return p->eco.elasticity * log(t_prev / t_start);
-}
-
-/* Mean-field state carried from one year to the next (MODEL 4 step 5). */
-typedef struct {
-    double talent_start[2], talent_prev[2];
-    double d_prev;
-} ts_carry;
-
-static void carry_update(ts_carry *c, const ts_tally *t) {
-    c->talent_prev[TS_LOC_US] = t->s[TS_S_TALENT_US];
-    c->talent_prev[TS_LOC_CN] = t->s[TS_S_TALENT_CN];
-    int64_t stock = t->n[TS_C_START_US_ACAD];
-    c->d_prev = stock > 0 ? (double)t->n[TS_C_US_TO_CN_ACAD] / (double)stock : 0.0;
+    return t->n[TS_C_STOCK_US_TOTAL] + t->n[TS_C_STOCK_CN_TOTAL];
 }
 
 static void year_context(ts_year *y, const ts_run *run, const ts_carry *c, size_t yi,
                          uint32_t rep) {
-    const ts_params *p = &run->pt[yi];
-    double a_us = 0.0, a_cn = 0.0; /* 0 in the first year */
-    if (yi > 0) {
-        a_us = agglomeration(p, c->talent_prev[TS_LOC_US], c->talent_start[TS_LOC_US]);
-        a_cn = agglomeration(p, c->talent_prev[TS_LOC_CN], c->talent_start[TS_LOC_CN]);
-    }
-    ts_year_init(y, p, run->year0 + (int64_t)yi, (uint64_t)run->sc->base.seed, rep,
-                 c->d_prev, a_us, a_cn);
+    double a[2];
+    ts_carry_eco(c, &run->pt[yi], a);
+    ts_year_init(y, &run->pt[yi], run->year0 + (int64_t)yi, (uint64_t)run->sc->base.seed, rep,
+                 c->d_prev, a[TS_LOC_US], a[TS_LOC_CN]);
 }
 
 static void initial_talent(const ts_pop *pop, double out[2]) {
@@ -261,33 +172,49 @@ static void initial_talent(const ts_pop *pop, double out[2]) {
     }
 }
 
-/* One replication; results into res row rep. Calls tick after each year. */
+/* One simulated year of a replication: inflow, the agents' year, the
+ * engine's own tallies; 0 or -1 (out of memory). */
+static int sim_year(ts_pop *pop, const ts_year *y, int threads, ts_tally *sum) {
+    int64_t in_us = pop_inflow(pop, y, TS_LOC_US, threads);
+    int64_t in_cn = pop_inflow(pop, y, TS_LOC_CN, threads);
+    if (in_us < 0 || in_cn < 0 || pop_reserve(pop, 0) != 0)
+        return -1;
+    pop_step(pop, y, threads, sum);
+    sum->n[TS_C_INFLOW_US] = in_us;
+    sum->n[TS_C_INFLOW_CN] = in_cn;
+    sum->s[TS_S_ECO_GAP] = y->a_cn - y->a_us;
+    return 0;
+}
+
+/* One replication; recorded years into res row rep. Calls tick after each
+ * simulated year. */
 static int run_replication(const ts_run *run, uint32_t rep, int threads, ts_results *res,
                            void (*tick)(void *), void *tick_ctx) {
     ts_pop pop = {0};
-    ts_carry carry = {0};
+    ts_carry carry;
     ts_year y;
+    double talent0[2] = {0.0, 0.0};
+    ts_carry_start(&carry, talent0);
     year_context(&y, run, &carry, 0, rep);
     if (pop_init(&pop, &y) != 0) {
         pop_free(&pop);
         return -1;
     }
-    initial_talent(&pop, carry.talent_start);
+    initial_talent(&pop, talent0);
+    ts_carry_start(&carry, talent0);
     double agent_years = 0.0;
-    for (size_t yi = 0; yi < run->nyear; yi++) {
+    for (size_t yi = 0; yi < run->nsim; yi++) {
         year_context(&y, run, &carry, yi, rep);
-        int64_t inflow[2];
-        inflow[TS_LOC_US] = pop_inflow(&pop, &y, TS_LOC_US, threads);
-        inflow[TS_LOC_CN] = pop_inflow(&pop, &y, TS_LOC_CN, threads);
-        if (inflow[0] < 0 || inflow[1] < 0 || pop_reserve(&pop, 0) != 0) {
+        ts_tally sum;
+        if (sim_year(&pop, &y, threads, &sum) != 0) {
             pop_free(&pop);
             return -1;
         }
-        ts_tally sum;
-        pop_step(&pop, &y, threads, &sum);
         agent_years += (double)sum.n[TS_C_AGENT_YEARS];
-        metrics_of(&sum, inflow, y.p->sample_fraction, &res->v[(rep * res->nyear + yi) * TS_NMETRICS]);
-        carry_update(&carry, &sum);
+        if (yi >= run->nspin)
+            ts_metrics_of(&sum, y.p->sample_fraction,
+                          &res->v[(rep * res->nyear + yi - run->nspin) * TS_NMETRICS]);
+        ts_carry_update(&carry, &sum);
         pop.inactive += (size_t)(sum.n[TS_C_AGENT_YEARS] - active_at_end(&sum));
         pop_compact(&pop);
         if (tick)
@@ -315,12 +242,13 @@ static void tick(void *ctx) {
         tk->opt->progress(tk->opt->progress_ctx, (double)done / (double)tk->total);
 }
 
-static ts_params *params_timeline(const ts_scenario *sc, size_t nyear) {
-    ts_params *pt = malloc(nyear * sizeof *pt);
+/* P_t of the nsim simulated years from year0 (spin-up years have no policy). */
+static ts_params *params_timeline(const ts_scenario *sc, int64_t year0, size_t nsim) {
+    ts_params *pt = malloc(nsim * sizeof *pt);
     if (!pt)
         return NULL;
-    for (size_t i = 0; i < nyear; i++)
-        ts_scenario_params_at(sc, sc->base.years.start + (int64_t)i, &pt[i]);
+    for (size_t i = 0; i < nsim; i++)
+        ts_scenario_params_at(sc, year0 + (int64_t)i, &pt[i]);
     return pt;
 }
 
@@ -347,17 +275,21 @@ ts_status ts_sim_run(const ts_scenario *sc, const ts_run_opts *opt, ts_results *
     ts_status st = ts_scenario_validate(sc, err);
     if (st != TS_OK)
         return st;
-    size_t nyear = (size_t)(sc->base.years.end - sc->base.years.start + 1);
-    ts_results *res = ts_results_alloc((size_t)sc->base.replications, nyear, sc->base.years.start);
-    ts_params *pt = params_timeline(sc, nyear);
+    const ts_params *b = &sc->base;
+    size_t nyear = (size_t)(b->years.end - b->years.start + 1);
+    ts_run run = {.sc = sc, .nspin = (size_t)b->years.spinup,
+                  .nsim = (size_t)b->years.spinup + nyear,
+                  .year0 = b->years.start - b->years.spinup};
+    ts_results *res = ts_results_alloc((size_t)b->replications, nyear, b->years.start);
+    ts_params *pt = params_timeline(sc, run.year0, run.nsim);
     if (!res || !pt) {
         free(pt);
         ts_results_free(res);
         return ts_error_set(err, TS_ERUNTIME, "", 0, 0, "", "out of memory");
     }
     res->agent_years = 0.0;
-    ts_run run = {.sc = sc, .pt = pt, .nyear = nyear, .year0 = sc->base.years.start};
-    ts_ticker tk = {.opt = opt, .done = 0, .total = res->nrep * nyear};
+    run.pt = pt;
+    ts_ticker tk = {.opt = opt, .done = 0, .total = res->nrep * run.nsim};
     int rc = run_all(&run, opt, res, &tk);
     free(pt);
     if (rc != 0) {

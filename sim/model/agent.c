@@ -16,7 +16,7 @@ static uint8_t sat_inc(uint8_t x) { return x == UINT8_MAX ? x : (uint8_t)(x + 1)
 double ts_logistic(double x) { return 1.0 / (1.0 + exp(-x)); }
 
 uint16_t ts_agent_group(int64_t year, ts_loc loc) {
-    return (uint16_t)((year - 1900) * 2 + (int64_t)loc + 1);
+    return (uint16_t)((year - 1700) * 2 + (int64_t)loc + 1);
 }
 
 void ts_year_init(ts_year *y, const ts_params *p, int64_t year, uint64_t seed,
@@ -94,7 +94,8 @@ static void init_us_status(const ts_params *p, ts_agent *a, ts_draws *d) {
     }
 }
 
-/* MODEL 2b. Initial agents are group 0; draws are keyed by years.start. */
+/* MODEL 2b. Initial agents are group 0; draws are keyed by the first
+ * simulated year (years.start - years.spinup). */
 void ts_agent_init(const ts_year *y, ts_agent *a, uint32_t idx, ts_loc loc,
                    ts_stage stage) {
     const ts_params *p = y->p;
@@ -121,19 +122,22 @@ int ts_mech_attrition(const ts_year *y, ts_agent *a, ts_draws *d) {
     return 1;
 }
 
-/* MODEL 3.2: break with prob break_rate (1 - openness), form with form_rate openness. */
+/* MODEL 3.2: a collaboration ends with min(1, end_rate + break_rate (1 - openness));
+ * one forms with form_rate openness. */
 void ts_mech_collab(const ts_year *y, ts_agent *a, ts_draws *d) {
     const ts_params *p = y->p;
     double open = p->collaboration.openness;
     if (a->stage == TS_STAGE_STUDENT)
         return;
     if (a->collab)
-        a->collab = !ts_draw_bern(d, TS_D_COLLAB, p->collaboration.break_rate * (1.0 - open));
+        a->collab = !ts_draw_bern(d, TS_D_COLLAB,
+                                  p->collaboration.end_rate +
+                                      p->collaboration.break_rate * (1.0 - open));
     else
         a->collab = (uint8_t)ts_draw_bern(d, TS_D_COLLAB, p->collaboration.form_rate * open);
 }
 
-/* MODEL 3.3: US: h <- (1-λ) h + λ clip(sens s_t + ω d_{t-1} + ε, 0, 1),
+/* MODEL 3.3: US: h <- (1-λ) h + λ clip(sens s_t + ω d_{t-1} / d_ref + ε, 0, 1),
  * ε ~ N(0, fear_noise); CN: h = clip(sens s_t, 0, 1). */
 void ts_mech_fear(const ts_year *y, ts_agent *a, ts_draws *d) {
     const ts_params *p = y->p;
@@ -143,7 +147,8 @@ void ts_mech_fear(const ts_year *y, ts_agent *a, ts_draws *d) {
     }
     double eps = p->suspicion.fear_noise * ts_draw_normal(d, TS_D_FEAR);
     double lam = p->suspicion.adaptation;
-    double target = clip01(a->sens * y->s + p->suspicion.peer_effect * y->d_prev + eps);
+    double peer = p->suspicion.peer_effect * y->d_prev / p->suspicion.d_ref;
+    double target = clip01(a->sens * y->s + peer + eps);
     a->h = (float)((1.0 - lam) * a->h + lam * target);
 }
 
@@ -168,7 +173,8 @@ static void move_to_us(const ts_year *y, ts_agent *a) {
 
 /* MODEL 3.4 (US only): TEMP -> PERMANENT (green_card_rate); PERMANENT for 5+
  * years -> CITIZEN (naturalization_rate); TEMP at max_temp_years that did
- * not just get a green card must leave. */
+ * not just get a green card extends (extension_rate; years_on_visa keeps
+ * counting) or must leave. */
 int ts_mech_visa(const ts_year *y, ts_agent *a, ts_draws *d) {
     const ts_params *p = y->p;
     if (a->loc != TS_LOC_US)
@@ -176,7 +182,8 @@ int ts_mech_visa(const ts_year *y, ts_agent *a, ts_draws *d) {
     if (a->visa == TS_VISA_TEMP) {
         if (ts_draw_bern(d, TS_D_VISA, p->visa.green_card_rate)) {
             set_visa(a, TS_VISA_PERMANENT);
-        } else if (a->years_on_visa >= p->visa.max_temp_years) {
+        } else if (a->years_on_visa >= p->visa.max_temp_years &&
+                   !ts_draw_bern(d, TS_D_EXTEND, p->visa.extension_rate)) {
             move_to_cn(y, a);
             return 1;
         }
@@ -198,7 +205,8 @@ static double f_us(const ts_params *p, const ts_agent *a) {
     return banned ? 0.0 : p->funding.us_federal_access;
 }
 
-/* MODEL 5: V_US = β_fund F_US + β_collab openness collab + β_eco A_US - β_fear h
+/* MODEL 5: V_US = β_fund F_US + β_collab openness collab + β_eco A_US
+ *   + β_talent_us ln(q) - β_fear h
  *   - β_visa temp - β_stuck [EARLY, years_in_stage >= stuck_years]
  *   + β_ties min(years_in_us, 10)/10 - move_cost [in CN] */
 double ts_util_us(const ts_year *y, const ts_agent *a, int at_graduation) {
@@ -209,7 +217,8 @@ double ts_util_us(const ts_year *y, const ts_agent *a, int at_graduation) {
     int stuck = a->stage == TS_STAGE_EARLY && a->years_in_stage >= p->career.stuck_years;
     double ties = (a->years_in_us < 10 ? a->years_in_us : 10) / 10.0;
     return b->fund * f_us(p, a) + b->collab * p->collaboration.openness * a->collab +
-           b->eco * y->a_us - b->fear * a->h - b->visa * temp - b->stuck * stuck +
+           b->eco * y->a_us + b->talent_us * log(a->q) - b->fear * a->h - b->visa * temp -
+           b->stuck * stuck +
            b->ties * ties - b->move_cost * in_cn;
 }
 
@@ -242,16 +251,22 @@ typedef struct {
     uint8_t decided; /* made its location decision at graduation */
 } ts_start;
 
+/* MODEL 6: the flows of one move, just made. */
 static void record_move(const ts_agent *a, const ts_start *st, int forced, ts_tally *t) {
     if (a->loc == TS_LOC_US) {
         t->n[TS_C_CN_TO_US]++;
         return;
     }
+    int academic = st->stage != TS_STAGE_STUDENT && a->sector == TS_SECTOR_ACADEMIA;
     if (a->stage != TS_STAGE_STUDENT)
         t->n[TS_C_US_TO_CN]++;
-    if (st->stage != TS_STAGE_STUDENT && a->sector == TS_SECTOR_ACADEMIA)
-        t->n[TS_C_US_TO_CN_ACAD]++;
+    t->n[TS_C_US_TO_CN_ACAD] += academic;
     t->n[TS_C_FORCED] += forced;
+    t->n[TS_C_FORCED_ACAD] += forced && academic;
+    if (!forced) {
+        t->n[TS_C_VOLUNTARY]++;
+        t->s[TS_S_Q_VOLUNTARY] += a->q;
+    }
 }
 
 /* MODEL 3.6: one location decision; moves the agent when it decides to. */
@@ -350,6 +365,7 @@ static void record_survey(const ts_year *y, const ts_agent *a, double f, ts_tall
     t->n[TS_C_COLLAB_WORRY] += h + p->survey.collab_weight * a->collab > p->survey.threshold_collab;
     t->n[TS_C_GRANT_RELUCTANT] +=
         h + p->survey.ban_weight * (1.0 - f) > p->survey.threshold_grant;
+    t->n[TS_C_US_ACAD_COLLAB] += a->collab;
 }
 
 /* MODEL 6: paper output of an EARLY/SENIOR agent; f is F_US(i) in the US
@@ -367,9 +383,10 @@ static void record_output(const ts_year *y, const ts_agent *a, double f, ts_tall
 }
 
 /* MODEL 4 step 4: end-of-year state into the tally. */
-static void record(const ts_year *y, const ts_agent *a, ts_tally *t) {
+void ts_agent_record(const ts_year *y, const ts_agent *a, int moved, ts_tally *t) {
     int us = a->loc == TS_LOC_US;
-    t->n[TS_C_STOCK + a->loc * 3 + a->stage]++;
+    t->n[TS_C_STOCK + a->loc * 4 + a->stage]++;
+    t->n[TS_C_STOCK + a->loc * 4 + 3]++;
     t->s[us ? TS_S_TALENT_US : TS_S_TALENT_CN] += a->q;
     if (a->q >= y->top_q) {
         t->n[TS_C_TOP_ALL]++;
@@ -385,6 +402,10 @@ static void record(const ts_year *y, const ts_agent *a, ts_tally *t) {
     record_output(y, a, f, t);
     if (!us)
         return;
+    if (!moved) {
+        t->n[TS_C_STAYERS]++;
+        t->s[TS_S_Q_STAYERS] += a->q;
+    }
     if (a->sector == TS_SECTOR_INDUSTRY)
         t->n[TS_C_US_INDUSTRY]++;
     else
@@ -413,5 +434,5 @@ void ts_agent_year(const ts_year *y, ts_agent *a, ts_tally *t) {
         decide(y, a, &d, &st, 0, t);
     consider(y, a, &d);
     count_year(a);
-    record(y, a, t);
+    ts_agent_record(y, a, st.moved, t);
 }
