@@ -33,7 +33,7 @@ RUNBIN   := $(abspath $(BIN))
 SCENARIO ?= scenarios/baseline.yaml
 ARGS     ?=
 
-.PHONY: all deps run test test-unit test-san check-long bench docs docs-check clean
+.PHONY: all deps run test test-unit test-san check-long bench docs docs-check clean mutants check-patterns
 
 all: $(BIN)
 
@@ -75,6 +75,12 @@ test-san:
 check-long: $(BIN) $(BUILD)/tests/run_tests
 	TALENTSIM_LONG=1 TALENTSIM_BIN=$(RUNBIN) $(BUILD)/tests/run_tests --jobs 1
 
+# The patterns of MODEL.md section 10 on the baseline and its paired P5
+# variants (six full runs; ARGS="-r 20" for a quicker look).
+check-patterns: deps
+	@$(MAKE) --no-print-directory all
+	./talentsim check-patterns $(SCENARIO) $(ARGS)
+
 bench: deps
 	@$(MAKE) --no-print-directory all
 	./talentsim bench --baseline scenarios/baseline.yaml
@@ -90,3 +96,8 @@ docs-check: $(BIN)
 
 clean:
 	rm -rf build talentsim
+
+# Mutation testing (docs/testing.md): every mutation of tests/mutants.txt in a
+# scratch copy of the tree; MUTANTS="name ..." runs those whose name matches.
+mutants:
+	@bash scripts/mutants.sh $(MUTANTS)

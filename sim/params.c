@@ -528,6 +528,26 @@ ts_status ts_param_parse(const ts_param_info *pi, const char *text, double *v,
     return st;
 }
 
+/* MODEL 4 step 2 runs the inflow back in time through the spin-up: the
+ * first spin-up year has base (1 + growth)^-spinup students, which a
+ * negative growth makes huge. */
+static ts_status check_spinup_inflow(const ts_params *p, const char *file, ts_error *err) {
+    const struct { const char *key; const ts_inflow *in; } flows[2] = {
+        {"inflow.us_students.growth", &p->inflow.us_students},
+        {"inflow.cn_students.growth", &p->inflow.cn_students}};
+    for (int i = 0; i < 2; i++) {
+        double first = (double)flows[i].in->base *
+                       pow(1.0 + flows[i].in->growth, -(double)p->years.spinup);
+        if (first > MAX_COUNT)
+            return ts_error_set(err, TS_EINPUT, file, 0, 0, flows[i].key,
+                                "%s = %g over years.spinup = %" PRId64 " years gives %.3g "
+                                "new students in the first spin-up year; at most %.0f",
+                                flows[i].key, flows[i].in->growth, p->years.spinup, first,
+                                MAX_COUNT);
+    }
+    return TS_OK;
+}
+
 /* Checks that every value is in range, then cross-parameter constraints. */
 ts_status ts_params_validate(const ts_params *p, const char *file,
                              ts_error *err) {
@@ -545,7 +565,7 @@ ts_status ts_params_validate(const ts_params *p, const char *file,
                             "years.start = %" PRId64 " to years.end = %" PRId64
                             " spans more than 200 years", p->years.start,
                             p->years.end);
-    return TS_OK;
+    return check_spinup_inflow(p, file, err);
 }
 
 /* ---- docs/parameters.md ------------------------------------------------ */

@@ -22,21 +22,18 @@
 #define TS_GIT_COMMIT "unknown"
 #endif
 
-enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2, TS_MAX_OVERRIDES = 256 };
-
 typedef struct {
     const char *scenario;
     const char *outdir;
     int threads, force, quiet, dump;
-    char command[4096];                      /* argv as typed, before getopt permutes it */
-    const char *overrides[TS_MAX_OVERRIDES]; /* "key=value", in command-line order */
-    char owned[TS_MAX_OVERRIDES][64];        /* storage for --reps/--seed forms */
-    int noverride;
+    char command[4096];     /* argv as typed, before getopt permutes it */
+    ts_overrides overrides; /* --set, --reps, --seed in command-line order */
 } ts_cli;
 
 static void usage(FILE *f) {
     fprintf(f,
         "Usage: talentsim SCENARIO.yaml [options]\n"
+        "       talentsim check-patterns SCENARIO.yaml [options]\n"
         "       talentsim bench [--threads N] [--baseline FILE]\n"
         "\n"
         "Simulates the scenario's replications and writes CSV results to\n"
@@ -60,41 +57,15 @@ static void usage(FILE *f) {
         "  -h, --help           show this help and exit\n"
         "  -V, --version        show the version and exit\n"
         "\n"
+        "Subcommands (each has --help):\n"
+        "  check-patterns       check the patterns of MODEL.md section 10 (P1-P6)\n"
+        "  bench                measure throughput, thread scaling and memory\n"
+        "\n"
         "Exit status: 0 success, 1 runtime failure (I/O, memory), 2 bad usage or\n"
         "bad input (the message says file:line:col, the key and the allowed range).\n");
 }
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "talentsim: error: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\nTry 'talentsim --help'.\n");
-    va_end(ap);
-    return EXIT_USAGE;
-}
-
-static int parse_positive_int(const char *s, int *out) {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || v < 1 || v > 4096)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
-
-static int add_override(ts_cli *cli, const char *key, const char *value) {
-    if (cli->noverride >= TS_MAX_OVERRIDES)
-        return -1;
-    int k = cli->noverride++;
-    if (key) {
-        snprintf(cli->owned[k], sizeof cli->owned[k], "%s=%.40s", key, value);
-        cli->overrides[k] = cli->owned[k];
-    } else {
-        cli->overrides[k] = value;
-    }
-    return 0;
-}
+#define usage_error(...) ts_cli_usage_error("talentsim", __VA_ARGS__)
 
 static int write_markdown(void *ctx, const char *s, size_t n) {
     return fwrite(s, 1, n, (FILE *)ctx) == n ? 0 : -1;
@@ -115,14 +86,14 @@ static int parse_args(ts_cli *cli, int argc, char **argv) {
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":r:s:t:o:fqhV", opts, NULL)) != -1) {
         switch (c) {
-        case 'r': add_override(cli, "replications", optarg); break;
-        case 's': add_override(cli, "seed", optarg); break;
+        case 'r': ts_overrides_add(&cli->overrides, "replications", optarg); break;
+        case 's': ts_overrides_add(&cli->overrides, "seed", optarg); break;
         case OPT_SET:
-            if (add_override(cli, NULL, optarg) != 0)
+            if (ts_overrides_add(&cli->overrides, NULL, optarg) != 0)
                 return usage_error("too many --set options (at most %d)", TS_MAX_OVERRIDES);
             break;
         case 't':
-            if (parse_positive_int(optarg, &cli->threads) != 0)
+            if (ts_cli_parse_threads(optarg, &cli->threads) != 0)
                 return usage_error("--threads must be an integer in [1, 4096], got '%s'", optarg);
             break;
         case 'o': cli->outdir = optarg; break;
@@ -142,27 +113,6 @@ static int parse_args(ts_cli *cli, int argc, char **argv) {
         return usage_error("exactly one scenario file expected, got extra '%s'", argv[optind + 1]);
     cli->scenario = argv[optind];
     return -1;
-}
-
-int ts_cli_report_error(const ts_error *err) {
-    char buf[2048];
-    ts_error_format(err, buf, sizeof buf);
-    fprintf(stderr, "%s\n", buf);
-    return err->status == TS_EINPUT ? EXIT_USAGE : EXIT_RUNTIME;
-}
-
-static ts_scenario *load(const ts_cli *cli, ts_error *err) {
-    ts_scenario *sc = ts_scenario_load(cli->scenario, err);
-    if (!sc)
-        return NULL;
-    for (int i = 0; i < cli->noverride; i++)
-        if (ts_scenario_set_assignment(sc, cli->overrides[i], err) != TS_OK)
-            goto fail;
-    if (ts_scenario_validate(sc, err) == TS_OK)
-        return sc;
-fail:
-    ts_scenario_free(sc);
-    return NULL;
 }
 
 static void join_args(int argc, char **argv, char *buf, size_t n) {
@@ -204,7 +154,7 @@ static int simulate(const ts_cli *cli, ts_scenario *sc, const char *dir) {
 static int run(const ts_cli *cli) {
     ts_error err;
     ts_error_clear(&err);
-    ts_scenario *sc = load(cli, &err);
+    ts_scenario *sc = ts_cli_load(cli->scenario, &cli->overrides, &err);
     if (!sc)
         return ts_cli_report_error(&err);
     if (cli->dump) {
@@ -224,10 +174,12 @@ static int run(const ts_cli *cli) {
 }
 
 int main(int argc, char **argv) {
+    gsl_set_error_handler_off(); /* GSL's default handler aborts; we check status codes */
     if (argc >= 2 && strcmp(argv[1], "bench") == 0)
         return ts_bench_main(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "check-patterns") == 0)
+        return ts_patterns_main(argc - 1, argv + 1);
     static ts_cli cli;
-    gsl_set_error_handler_off(); /* GSL's default handler aborts; we check status codes */
     cli.threads = omp_get_num_procs();
     join_args(argc, argv, cli.command, sizeof cli.command);
     int rc = parse_args(&cli, argc, argv);

@@ -14,6 +14,9 @@
 #include "talentsim/sim.h"
 
 #define TS_BLOCK 4096
+/* More agents than any machine holds (2^40 records of 32 bytes); guards the
+ * size arithmetic. */
+#define TS_MAX_AGENTS ((size_t)1 << 40)
 
 /* Workspace of one replication, allocated once and grown between years. */
 typedef struct {
@@ -41,6 +44,8 @@ static void pop_free(ts_pop *pop) {
 }
 
 static int pop_reserve(ts_pop *pop, size_t extra) {
+    if (extra > TS_MAX_AGENTS - pop->n)
+        return -1;
     size_t need = pop->n + extra;
     if (need > pop->cap) {
         size_t cap = pop->cap ? pop->cap : 1024;
@@ -80,7 +85,11 @@ static size_t block_end(size_t b, size_t n) {
     return (b + 1) * TS_BLOCK < n ? (b + 1) * TS_BLOCK : n;
 }
 
-static int64_t scaled(double count, double fraction) { return llround(count * fraction); }
+/* round(count * fraction), or -1 when that is beyond any population. */
+static int64_t scaled(double count, double fraction) {
+    double x = count * fraction;
+    return x < (double)TS_MAX_AGENTS ? llround(x) : -1;
+}
 
 /* MODEL 2b: the start population, numbered US then CN, STUDENT..SENIOR. */
 static int pop_init(ts_pop *pop, const ts_year *y) {
@@ -91,7 +100,7 @@ static int pop_init(ts_pop *pop, const ts_year *y) {
         const int64_t counts[3] = {locs[l]->students, locs[l]->early, locs[l]->senior};
         for (int s = 0; s < 3; s++) {
             int64_t n = scaled((double)counts[s], p->sample_fraction);
-            if (pop_reserve(pop, (size_t)n) != 0)
+            if (n < 0 || pop_reserve(pop, (size_t)n) != 0)
                 return -1;
             for (int64_t i = 0; i < n; i++)
                 ts_agent_init(y, &pop->agents[pop->n++], idx++, (ts_loc)l, (ts_stage)s);
@@ -108,7 +117,9 @@ static int64_t pop_inflow(ts_pop *pop, const ts_year *y, ts_loc loc, int threads
     int64_t k = y->year - p->years.start;
     int64_t n = scaled((double)in->base * pow(1.0 + in->growth, (double)k) * approval,
                        p->sample_fraction);
-    if (n <= 0)
+    if (n < 0)
+        return -1;
+    if (n == 0)
         return 0;
     if (pop_reserve(pop, (size_t)n) != 0)
         return -1;
