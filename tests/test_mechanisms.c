@@ -86,10 +86,10 @@ Test(mech, attrition_rate_by_stage) {
     }
 }
 
-Test(mech, collaboration_forms_and_breaks) {
-    P.collaboration.openness = 0.6;
-    setup_year(0.0);
-    long formed = 0, broken = 0;
+/* Runs ts_mech_collab on N_AGENTS agents without and with a collaboration;
+ * counts the ones that formed and the ones that ended. */
+static void collab_counts(long *formed, long *ended) {
+    *formed = *ended = 0;
     for (uint32_t i = 0; i < N_AGENTS; i++) {
         ts_agent a = make_agent(i, TS_LOC_US, TS_STAGE_EARLY), b = a;
         b.collab = 1;
@@ -98,22 +98,64 @@ Test(mech, collaboration_forms_and_breaks) {
         ts_mech_collab(&Y, &a, &d);
         draws_of(&b, &d);
         ts_mech_collab(&Y, &b, &d);
-        formed += a.collab;
-        broken += !b.collab;
+        *formed += a.collab;
+        *ended += !b.collab;
     }
-    expect_share(formed, N_AGENTS, 0.10 * 0.6, "form");
-    expect_share(broken, N_AGENTS, 0.5 * (1.0 - 0.6), "break");
 }
 
+/* MODEL 3.2 (v2) at the defaults and openness 0.6: forms with
+ * form_rate * openness = 0.10 * 0.6, ends with
+ * min(1, end_rate + break_rate (1 - openness)) = 0.15 + 0.5 * 0.4.
+ * Tolerance: K_SE binomial standard errors. */
+Test(mech, collaboration_forms_and_breaks) {
+    P.collaboration.openness = 0.6;
+    setup_year(0.0);
+    long formed, broken;
+    collab_counts(&formed, &broken);
+    expect_share(formed, N_AGENTS, 0.10 * 0.6, "form");
+    expect_share(broken, N_AGENTS, 0.15 + 0.5 * (1.0 - 0.6), "break");
+}
+
+/* Guards v2's collaboration end rate (MODEL 3.2): at openness 1 a
+ * collaboration still ends with end_rate (v1: never); at openness 0.5 with
+ * end_rate + break_rate * 0.5; the sum is capped at 1. Distinctive rates so
+ * that swapping end_rate and break_rate, or dropping either, fails.
+ * Tolerance: K_SE binomial standard errors; the capped case is exact. */
+Test(mech, collaboration_end_rate_at_full_and_half_openness) {
+    P.collaboration.end_rate = 0.15;
+    P.collaboration.break_rate = 0.5;
+    P.collaboration.form_rate = 0.10;
+    P.collaboration.openness = 1.0;
+    setup_year(0.0);
+    long formed, ended;
+    collab_counts(&formed, &ended);
+    expect_share(ended, N_AGENTS, 0.15, "end at openness 1");
+    expect_share(formed, N_AGENTS, 0.10, "form at openness 1");
+    P.collaboration.openness = 0.5;
+    setup_year(0.0);
+    collab_counts(&formed, &ended);
+    expect_share(ended, N_AGENTS, 0.15 + 0.5 * 0.5, "end at openness 0.5");
+    expect_share(formed, N_AGENTS, 0.10 * 0.5, "form at openness 0.5");
+    P.collaboration.end_rate = 0.8; /* 0.8 + 0.5 * 0.5 > 1: every one ends */
+    setup_year(0.0);
+    collab_counts(&formed, &ended);
+    cr_expect_eq(ended, N_AGENTS, "min(1, ...): all end");
+}
+
+/* MODEL 3.3 (v2): far from the clip bounds (target 0.45, 4.5 sd of noise
+ * from 0), h1 = (1-λ) h0 + λ (sens s + ω d / d_ref + ε); with ω 0.1 and
+ * d_ref 0.01 the peer term of d = 0.005 is 0.05. Tolerance: K_SE standard
+ * errors of the mean (λ σ / sqrt(N)) and of the variance. */
 Test(mech, fear_update_mean_and_variance) {
-    /* Far from the clip bounds, h1 = (1-λ) h0 + λ (sens s + ω d + ε). */
     P.suspicion.level = 0.4;
     P.suspicion.fear_noise = 0.1;
-    P.suspicion.peer_effect = 1.0;
+    P.suspicion.peer_effect = 0.1;
+    P.suspicion.d_ref = 0.01;
     P.suspicion.adaptation = 0.35;
-    setup_year(0.05);
+    setup_year(0.005);
     double lam = 0.35, sigma = 0.1, h0 = 0.3;
-    double mean = (1 - lam) * h0 + lam * (0.4 + 0.05), var = lam * lam * sigma * sigma;
+    double mean = (1 - lam) * h0 + lam * (0.4 + 0.1 * 0.005 / 0.01),
+           var = lam * lam * sigma * sigma;
     double sum = 0.0, sum2 = 0.0;
     for (uint32_t i = 0; i < N_AGENTS; i++) {
         ts_agent a = make_agent(i, TS_LOC_US, TS_STAGE_SENIOR);
@@ -130,6 +172,58 @@ Test(mech, fear_update_mean_and_variance) {
               var);
 }
 
+/* Mean of h after one update of N agents (sens 1, h0 given). */
+static double mean_h_after_update(double h0) {
+    double sum = 0.0;
+    for (uint32_t i = 0; i < N_AGENTS; i++) {
+        ts_agent a = make_agent(i, TS_LOC_US, TS_STAGE_EARLY);
+        a.h = (float)h0;
+        ts_draws d;
+        draws_of(&a, &d);
+        ts_mech_fear(&Y, &a, &d);
+        sum += a.h;
+    }
+    return sum / N_AGENTS;
+}
+
+/* Guards v2's d_ref-scaled peer effect (MODEL 3.3): the fear target is
+ * sens s + ω d_{t-1} / d_ref + ε. With s 0.3, ω 0.1, d_{t-1} 0.02: d_ref 0.01
+ * gives a target mean 0.5, d_ref 0.04 gives 0.35 (v1's ω d would give 0.302
+ * for both). Both targets are 3.5 or more noise sd from the clip bounds, so
+ * the clipping bias (< 1e-5) is far below the tolerance of K_SE standard
+ * errors λ σ / sqrt(N). Without noise the update is checked exactly. */
+Test(mech, fear_peer_effect_scaled_by_d_ref) {
+    P.suspicion.level = 0.3;
+    P.suspicion.fear_noise = 0.1;
+    P.suspicion.peer_effect = 0.1;
+    P.suspicion.adaptation = 0.35;
+    double lam = 0.35, h0 = 0.2, se = lam * 0.1 / sqrt(N_AGENTS);
+    const double d_refs[2] = {0.01, 0.04};
+    for (int k = 0; k < 2; k++) {
+        P.suspicion.d_ref = d_refs[k];
+        setup_year(0.02);
+        double want = (1 - lam) * h0 + lam * (0.3 + 0.1 * 0.02 / d_refs[k]);
+        double m = mean_h_after_update(h0);
+        cr_expect(fabs(m - want) <= K_SE * se, "d_ref %.2f: mean h %.6f vs %.6f", d_refs[k],
+                  m, want);
+    }
+    P.suspicion.fear_noise = 0.0;
+    P.suspicion.d_ref = 0.04;
+    setup_year(0.02);
+    ts_agent a = make_agent(5, TS_LOC_US, TS_STAGE_SENIOR);
+    a.h = 0.2f;
+    a.sens = 1.5f;
+    ts_draws d;
+    draws_of(&a, &d);
+    ts_mech_fear(&Y, &a, &d);
+    cr_expect_float_eq(a.h, 0.65 * 0.2f + 0.35 * (1.5 * 0.3 + 0.1 * 0.02 / 0.04), 1e-6);
+    a.h = 0.2f;
+    P.suspicion.d_ref = 0.001; /* target 0.45 + 2 clips to 1 */
+    setup_year(0.02);
+    ts_mech_fear(&Y, &a, &d);
+    cr_expect_float_eq(a.h, 0.65 * 0.2f + 0.35 * 1.0, 1e-6);
+}
+
 Test(mech, fear_in_china_is_the_expected_hostility) {
     P.suspicion.level = 0.5;
     setup_year(0.3);
@@ -144,8 +238,13 @@ Test(mech, fear_in_china_is_the_expected_hostility) {
     cr_expect_float_eq(a.h, 1.0f, 1e-6, "clipped to 1");
 }
 
+/* MODEL 3.4 (v2): TEMP -> PERMANENT with green_card_rate; at
+ * max_temp_years the agent without a green card extends with
+ * extension_rate (stays TEMP, years_on_visa not reset) or is forced out:
+ * forced share (1 - green_card_rate)(1 - extension_rate), extended share
+ * (1 - green_card_rate) extension_rate. Tolerance: K_SE binomial se. */
 Test(mech, green_cards_naturalization_and_expiry) {
-    long gc = 0, nat = 0, forced = 0, young_perm = 0;
+    long gc = 0, nat = 0, forced = 0, extended = 0, young_perm = 0;
     for (uint32_t i = 0; i < N_AGENTS; i++) {
         ts_agent t = make_agent(i, TS_LOC_US, TS_STAGE_EARLY), e = t, p = t, q = t;
         t.visa = TS_VISA_TEMP;
@@ -162,7 +261,13 @@ Test(mech, green_cards_naturalization_and_expiry) {
         draws_of(&e, &d);
         int out = ts_mech_visa(&Y, &e, &d);
         forced += out;
-        cr_assert(out ? e.loc == TS_LOC_CN && e.visa == TS_VISA_NONE : e.visa == TS_VISA_PERMANENT);
+        cr_assert(out ? e.loc == TS_LOC_CN && e.visa == TS_VISA_NONE
+                      : e.loc == TS_LOC_US && (e.visa == TS_VISA_PERMANENT ||
+                                               e.visa == TS_VISA_TEMP));
+        if (!out && e.visa == TS_VISA_TEMP) {
+            extended++;
+            cr_assert_eq(e.years_on_visa, P.visa.max_temp_years, "an extension keeps counting");
+        }
         draws_of(&p, &d);
         ts_mech_visa(&Y, &p, &d);
         nat += p.visa == TS_VISA_CITIZEN;
@@ -171,9 +276,40 @@ Test(mech, green_cards_naturalization_and_expiry) {
         young_perm += q.visa == TS_VISA_CITIZEN;
     }
     expect_share(gc, N_AGENTS, P.visa.green_card_rate, "green card");
-    expect_share(forced, N_AGENTS, 1.0 - P.visa.green_card_rate, "visa expiry");
+    expect_share(forced, N_AGENTS, (1.0 - 0.30) * (1.0 - 0.8), "visa expiry");
+    expect_share(extended, N_AGENTS, (1.0 - 0.30) * 0.8, "extension");
     expect_share(nat, N_AGENTS, P.visa.naturalization_rate, "naturalization");
     cr_expect_eq(young_perm, 0, "naturalization needs 5 years of permanent residence");
+}
+
+/* Guards the v2 extension rule over the whole year (MODEL 3.4, 3.8): a TEMP
+ * agent past max_temp_years that extends stays TEMP in the US and its
+ * years_on_visa keeps growing year after year (it is not reset); once it
+ * does not extend it is forced out. Deterministic: rates 0 and 1. */
+Test(mech, visa_extension_keeps_counting_years_on_visa) {
+    P.career.attrition.early = 0.0;
+    P.career.review_rate = 0.0;
+    P.visa.green_card_rate = 0.0;
+    P.visa.extension_rate = 1.0;
+    ts_agent a = make_agent(11, TS_LOC_US, TS_STAGE_EARLY);
+    a.visa = TS_VISA_TEMP;
+    a.years_on_visa = (uint8_t)P.visa.max_temp_years;
+    ts_tally t;
+    memset(&t, 0, sizeof t);
+    for (int k = 1; k <= 3; k++) {
+        ts_year_init(&Y, &P, 2020 + k, SEED, 3, 0.0, 0.0, 0.0);
+        ts_agent_year(&Y, &a, &t);
+        cr_assert_eq(a.loc, TS_LOC_US);
+        cr_assert_eq(a.visa, TS_VISA_TEMP);
+        cr_assert_eq(a.years_on_visa, P.visa.max_temp_years + k, "year %d", k);
+    }
+    cr_assert_eq(t.n[TS_C_FORCED], 0);
+    P.visa.extension_rate = 0.0;
+    ts_year_init(&Y, &P, 2024, SEED, 3, 0.0, 0.0, 0.0);
+    ts_agent_year(&Y, &a, &t);
+    cr_assert_eq(a.loc, TS_LOC_CN);
+    cr_assert_eq(t.n[TS_C_FORCED], 1);
+    cr_assert_eq(t.n[TS_C_FORCED_ACAD], 1, "an EARLY academic: an academic switch");
 }
 
 /* Runs ts_agent_year on n copies of a (ids 0..n-1) and sums the tallies. */
@@ -220,21 +356,26 @@ Test(mech, students_not_yet_due_do_not_graduate) {
     cr_expect_eq(stages[TS_STAGE_STUDENT], 1000);
 }
 
-/* V_US and V_CN written out by hand for one agent (MODEL 5), defaults. */
+/* V_US and V_CN written out by hand for one agent (MODEL 5), v2 defaults:
+ * β_fear 1.35, asc_cn -1.08, β_talent_us ln(q) with q 1.5 (below the
+ * talent-programme threshold 1.8). Tolerance: the probability exactly (up
+ * to h and q being floats), frequencies within K_SE binomial se. */
 Test(mech, logit_choice_frequency_us_to_cn) {
     P.career.attrition.early = 0.0;
     P.suspicion.adaptation = 0.0;     /* h stays 0.2 */
     P.collaboration.break_rate = 0.0; /* collab stays 1 */
+    P.collaboration.end_rate = 0.0;
     P.career.review_rate = 1.0;
     P.china.tax_relief_coverage = 0.0;
     setup_year(0.0);
     ts_agent a = make_agent(0, TS_LOC_US, TS_STAGE_EARLY);
+    a.q = 1.5f;
     a.collab = 1;
     a.years_in_stage = 2;
     a.years_in_us = 7;
-    double v_us = 1.0 * 1.0 + 0.5 * 1.0 * 1 - 1.5 * 0.2 + 1.0 * 0.7;
+    double v_us = 1.0 * 1.0 + 0.5 * 1.0 * 1 + 1.0 * log(1.5) - 1.35 * 0.2 + 1.0 * 0.7;
     double dw = log(0.7) + log((1 - 0.45) / (1 - 0.35));
-    double v_cn = 1.0 * dw + 1.0 * 0.7 + 0.5 - 2.0 - 2.0;
+    double v_cn = 1.0 * dw + 1.0 * 0.7 + 0.5 - 1.08 - 2.0;
     double p = 0.7 / (1.0 + exp(-(v_cn - v_us)));
     cr_assert_float_eq(ts_move_prob(&Y, &a, 0, 0), p, 1e-7); /* h is a float */
     ts_tally t;
@@ -258,13 +399,59 @@ Test(mech, logit_choice_frequency_cn_to_us) {
     a.q = 2.0f; /* above the talent-programme threshold 1.8 */
     a.years_in_us = 3;
     double h = 1.0 * P.suspicion.level;
-    double v_us = 0.0 /* banned */ - 1.5 * h - 0.5 * 1 + 1.0 * 0.3 - 2.0;
+    double v_us = 0.0 /* banned */ + 1.0 * log(2.0) - 1.35 * h - 0.5 * 1 + 1.0 * 0.3 - 2.0;
     double dw = log(0.7) + log((1 - 0.45 * (1 - 0.75)) / (1 - 0.35));
-    double v_cn = dw + 0.7 + 0.5 * 1.0 + 0.5 - 2.0;
-    double p = 0.3 * 0.9 / (1.0 + exp(-(v_us - v_cn)));
+    double v_cn = dw + 0.7 + 0.5 * 1.0 + 0.5 - 1.08;
+    double p = 0.12 * 0.9 / (1.0 + exp(-(v_us - v_cn)));
     ts_tally t;
     year_of_copies(&a, N_AGENTS, &t, NULL);
     expect_share(t.n[TS_C_CN_TO_US], N_AGENTS, p, "CN->US moves");
+}
+
+/* Guards β_talent_us (MODEL 5, v2): V_US written out term by term with
+ * distinctive weights for two talents q 0.5 and 3, compared exactly (1e-12:
+ * the same operations in another order). The difference of the two is
+ * talent_us (ln 3 - ln 0.5); V_CN does not depend on q below the
+ * talent-programme threshold. */
+Test(mech, utility_us_has_talent_us_log_q) {
+    P.utility.talent_us = 1.7;
+    P.utility.fund = 1.1;
+    P.utility.collab = 0.6;
+    P.utility.eco = 0.9;
+    P.utility.fear = 1.3;
+    P.utility.visa = 0.45;
+    P.utility.stuck = 0.7;
+    P.utility.ties = 0.8;
+    P.utility.move_cost = 2.5;
+    P.collaboration.openness = 0.75;
+    P.funding.us_federal_access = 0.9;
+    P.china.talent_threshold = 5.0; /* both q below it */
+    ts_year_init(&Y, &P, 2020, SEED, 3, 0.0, 0.04, -0.04);
+    ts_agent a = make_agent(0, TS_LOC_US, TS_STAGE_EARLY);
+    a.visa = TS_VISA_TEMP;
+    a.collab = 1;
+    a.years_in_stage = 7; /* stuck */
+    a.years_in_us = 4;
+    const float qs[2] = {0.5f, 3.0f};
+    double v[2];
+    for (int k = 0; k < 2; k++) {
+        a.q = qs[k];
+        double want = 1.1 * 0.9 + 0.6 * 0.75 * 1 + 0.9 * 0.04 + 1.7 * log((double)qs[k]) -
+                      1.3 * (double)0.2f - 0.45 * 1 - 0.7 * 1 + 0.8 * 0.4;
+        v[k] = ts_util_us(&Y, &a, 0);
+        cr_expect(fabs(v[k] - want) <= 1e-12, "q %.1f: V_US %.15g vs %.15g", (double)qs[k],
+                  v[k], want);
+    }
+    cr_expect(fabs((v[1] - v[0]) - 1.7 * (log(3.0) - log(0.5))) <= 1e-12);
+    /* V_CN of the same agent: β_wage Δw + β_fund cn_level + β_eco A_CN
+     * + β_home + asc_cn - move_cost (in the US), with A_CN = -0.04 */
+    double dw = log(0.7) + log((1 - 0.45) / (1 - 0.35));
+    double want_cn = 1.0 * dw + 1.1 * 0.7 + 0.9 * -0.04 + 0.5 - 1.08 - 2.5;
+    a.q = qs[0];
+    double c0 = ts_util_cn(&Y, &a, 0);
+    cr_expect(fabs(c0 - want_cn) <= 1e-12, "V_CN %.15g vs %.15g", c0, want_cn);
+    a.q = qs[1];
+    cr_expect_eq(ts_util_cn(&Y, &a, 0), c0, "V_CN below the threshold ignores q");
 }
 
 Test(mech, promotion_probability_and_ceiling) {

@@ -132,7 +132,15 @@ Test(output_csv, summary_layout_and_values) {
      * in doubles, and the file keeps that exact value */
     cr_assert_str_eq(line_at(t, 1),
                      "base,2020,stock.us.student,2,1,1.05,2,2.9499999999999997,3");
-    cr_assert_str_eq(line_at(t, TS_NMETRICS), "base,2020,cohort.stay_rate_5y,,,,,,0");
+    /* rows follow TS_METRICS order: the NaN metric sits at its own index,
+     * and the year's last row is the table's last metric */
+    cr_assert_str_eq(line_at(t, 1 + TS_M_COHORT_STAY_RATE_5Y),
+                     "base,2020,cohort.stay_rate_5y,,,,,,0");
+    char last[128];
+    snprintf(last, sizeof last, "base,2020,%s,%d,1,", ts_metric_name(TS_NMETRICS - 1),
+             2 + 100 * (TS_NMETRICS - 1));
+    cr_assert(strncmp(line_at(t, TS_NMETRICS), last, strlen(last)) == 0, "%s lacks %s",
+              line_at(t, TS_NMETRICS), last);
     /* top_talent.us_share (m = 12) in 2020: 1201, NaN, 1203 */
     cr_assert_str_eq(line_at(t, 1 + TS_M_TOP_TALENT_US_SHARE),
                      "base,2020,top_talent.us_share,1202,1.4142135623730951,"
@@ -152,7 +160,12 @@ Test(output_csv, replications_layout_and_nan) {
     cr_assert_eq(count_lines(t), 1 + 3 * 2 * TS_NMETRICS);
     cr_assert_str_eq(line_at(t, 1), "base,1,2020,stock.us.student,1");
     cr_assert_str_eq(line_at(t, 2), "base,1,2020,stock.us.early,101");
-    cr_assert_str_eq(line_at(t, TS_NMETRICS), "base,1,2020,cohort.stay_rate_5y,");
+    cr_assert_str_eq(line_at(t, 1 + TS_M_COHORT_STAY_RATE_5Y),
+                     "base,1,2020,cohort.stay_rate_5y,");
+    char last[128];
+    snprintf(last, sizeof last, "base,1,2020,%s,%d", ts_metric_name(TS_NMETRICS - 1),
+             1 + 100 * (TS_NMETRICS - 1));
+    cr_assert_str_eq(line_at(t, TS_NMETRICS), last);
     cr_assert_str_eq(line_at(t, 1 + TS_NMETRICS), "base,1,2021,stock.us.student,11");
     cr_assert_str_eq(line_at(t, 1 + 2 * TS_NMETRICS), "base,2,2020,stock.us.student,2");
     cr_assert_str_eq(line_at(t, 1 + 2 * TS_NMETRICS + TS_M_TOP_TALENT_US_SHARE),

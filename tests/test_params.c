@@ -16,7 +16,7 @@ static const ts_param_info *must_find(const char *key) {
 
 Test(params_table, keys_are_unique_and_well_formed) {
     size_t n = ts_param_count();
-    cr_assert_eq(n, 80, "MODEL.md section 8 + 2b has 80 parameters");
+    cr_assert_eq(n, 85, "MODEL.md v2 section 8 + 2b has 85 parameters");
     cr_assert_null(ts_param_at(n));
     for (size_t i = 0; i < n; i++) {
         const ts_param_info *pi = ts_param_at(i);
@@ -44,29 +44,66 @@ Test(params_table, defaults_are_in_range) {
     cr_assert_eq(ts_params_validate(&p, "", &err), TS_OK, "%s", err.msg);
 }
 
+/* Guards the defaults against MODEL.md v2 section 8 (and 2b for the initial
+ * visa shares): every row of the table there, written out here by hand, so a
+ * default that drifts from the model fails. Exact comparison: every default
+ * is a literal in both places. */
 Test(params_table, defaults_match_model) {
     static const struct { const char *key; double v; } want[] = {
         {"seed", 20221103}, {"replications", 100}, {"years.start", 2015},
-        {"years.end", 2035}, {"sample_fraction", 1.0},
-        {"population.us.students", 15000}, {"population.cn.senior", 40000},
-        {"population.us.industry_share", 0.5},
+        {"years.end", 2035}, {"years.spinup", 20}, {"sample_fraction", 1.0},
+        {"population.us.students", 8500}, {"population.us.early", 10500},
+        {"population.us.senior", 9500}, {"population.cn.students", 20500},
+        {"population.cn.early", 21500}, {"population.cn.senior", 14500},
+        {"population.us.industry_share", 0.50},
+        {"population.cn.industry_share", 0.40},
         {"population.us.init_temp_share", 0.5},
         {"population.us.init_citizen_share", 0.5},
-        {"inflow.cn_students.growth", 0.06}, {"career.phd_years", 5},
-        {"career.attrition.early", 0.04}, {"career.promotion_ceiling", 0.2},
-        {"visa.student_approval", 0.95}, {"visa.max_temp_years", 6},
-        {"funding.federal_ban", TS_BAN_NONE}, {"suspicion.adaptation", 0.35},
-        {"china.tax_relief", 0.75}, {"china.talent_threshold", 1.8},
-        {"us.offer_rate", 0.3}, {"utility.asc_cn", -2.0},
-        {"utility.move_cost", 2.0}, {"survey.window", 2},
-        {"survey.consider_shift", 3.7}, {"survey.threshold_grant", 0.45},
+        {"population.talent_sigma", 0.5}, {"population.collab_share", 0.4},
+        {"inflow.us_students.base", 3000}, {"inflow.us_students.growth", 0.02},
+        {"inflow.cn_students.base", 16000}, {"inflow.cn_students.growth", 0.06},
+        {"career.phd_years", 5}, {"career.attrition.student", 0.03},
+        {"career.attrition.early", 0.04}, {"career.attrition.senior", 0.03},
+        {"career.promote_rate", 0.10}, {"career.promote_talent", 0.5},
+        {"career.promote_min_years", 3}, {"career.promotion_ceiling", 0.2},
+        {"career.stuck_years", 6}, {"career.review_rate", 0.3},
+        {"visa.student_approval", 0.95}, {"visa.work_approval", 0.90},
+        {"visa.green_card_rate", 0.30}, {"visa.naturalization_rate", 0.15},
+        {"visa.max_temp_years", 6}, {"visa.extension_rate", 0.8},
+        {"funding.us_federal_access", 1.0}, {"funding.federal_ban", TS_BAN_NONE},
+        {"funding.cn_level", 0.7},
+        {"suspicion.level", 0.15}, {"suspicion.adaptation", 0.35},
+        {"suspicion.sens_sigma", 0.5}, {"suspicion.fear_noise", 0.1},
+        {"suspicion.peer_effect", 0.1}, {"suspicion.d_ref", 0.01},
+        {"collaboration.openness", 1.0}, {"collaboration.form_rate", 0.10},
+        {"collaboration.break_rate", 0.5}, {"collaboration.end_rate", 0.15},
+        {"china.salary_ratio", 0.7}, {"china.tax_relief", 0.75},
+        {"china.tax_relief_coverage", 0.2}, {"china.tax_cn", 0.45},
+        {"china.tax_us", 0.35}, {"china.talent_program", 1.0},
+        {"china.talent_threshold", 1.8}, {"china.offer_rate", 0.7},
+        {"us.offer_rate", 0.12}, {"eco.elasticity", 1.0},
+        {"utility.wage", 1.0}, {"utility.fund", 1.0}, {"utility.collab", 0.5},
+        {"utility.eco", 1.0}, {"utility.fear", 1.35}, {"utility.visa", 0.5},
+        {"utility.stuck", 0.8}, {"utility.ties", 1.0}, {"utility.talent", 0.5},
+        {"utility.home", 0.5}, {"utility.talent_us", 1.0},
+        {"utility.move_cost", 2.0}, {"utility.asc_cn", -1.08},
+        {"survey.year", 2021}, {"survey.window", 2},
+        {"survey.consider_shift", 2.543}, {"survey.threshold_unsafe", 0.419},
+        {"survey.threshold_collab", 0.472}, {"survey.threshold_grant", 0.553},
+        {"survey.collab_weight", 0.1}, {"survey.ban_weight", 0.5},
+        {"output.rho_fund", 0.3}, {"output.rho_collab", 0.3},
         {"output.cn_data_advantage", 0.1},
     };
+    size_t n = sizeof want / sizeof want[0];
     ts_params p;
     ts_params_default(&p);
-    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+    for (size_t i = 0; i < n; i++)
         cr_assert_eq(ts_param_get(&p, must_find(want[i].key)), want[i].v,
                      "%s", want[i].key);
+    /* Every row of the table is one of MODEL's: no parameter without a
+     * model default. */
+    cr_assert_eq(n, ts_param_count(), "MODEL.md lists %zu parameters, the table %zu",
+                 n, ts_param_count());
     cr_assert_eq(p.visa.work_approval, 0.90);
     cr_assert_eq(p.population.cn.init_temp_share, 0.0);
 }
@@ -80,7 +117,7 @@ Test(params_table, order_follows_model) {
 
 Test(params_table, static_flags) {
     const char *fixed[] = {"seed", "replications", "years.start", "years.end",
-                           "sample_fraction", "population.us.students",
+                           "years.spinup", "sample_fraction", "population.us.students",
                            "population.cn.senior", "survey.year",
                            "survey.window", "career.phd_years",
                            "population.us.init_temp_share"};

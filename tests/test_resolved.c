@@ -32,6 +32,7 @@ static void scramble(ts_params *p) {
     }
     p->years.start = 2001;
     p->years.end = 2050;
+    p->years.spinup = 2; /* the first spin-up inflow, base (1 + growth)^-spinup, stays bounded */
     p->visa.work_approval = 0.1 + 0.2;
     p->utility.asc_cn = -1.0 / 7.0;
     p->china.salary_ratio = 5e-324 + 1e-300;

@@ -84,7 +84,7 @@ Test(scenario_format, nested_and_dotted_keys) {
     ts_scenario *sc = load_ok(&t, "my_case.yaml",
         "description: >-\n  two\n  lines\n"
         "seed: 7\n"
-        "years: {start: 2016, end: 2030}\n"
+        "years: {start: 2016, end: 2030, spinup: 3}\n"
         "population:\n  us: {students: 100, early: 50}\n  cn.senior: 9\n"
         "visa.work_approval: 0.8\n"
         "funding: {federal_ban: noncitizens}\n"
@@ -96,9 +96,10 @@ Test(scenario_format, nested_and_dotted_keys) {
     cr_assert_eq(sc->base.seed, 7);
     cr_assert_eq(sc->base.years.start, 2016);
     cr_assert_eq(sc->base.years.end, 2030);
+    cr_assert_eq(sc->base.years.spinup, 3);
     cr_assert_eq(sc->base.population.us.students, 100);
     cr_assert_eq(sc->base.population.us.early, 50);
-    cr_assert_eq(sc->base.population.us.senior, 7000);
+    cr_assert_eq(sc->base.population.us.senior, 9500, "unset: the v2 default");
     cr_assert_eq(sc->base.population.cn.senior, 9);
     cr_assert_eq(sc->base.visa.work_approval, 0.8);
     cr_assert_eq(sc->base.funding.federal_ban, TS_BAN_NONCITIZENS);

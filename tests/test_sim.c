@@ -104,10 +104,17 @@ Test(sim, policy_from_2023_leaves_earlier_years_identical) {
     ts_scenario_free(alt);
 }
 
+/* Identities that hold in every recorded year and replication. The inflow
+ * exponent counts from years.start (MODEL 4 step 2), so recorded year y has
+ * 3000 * 1.02^y * 0.95 new US students. With the default spin-up of 20 years
+ * (MODEL 2) the recorded years see a mature population: US graduates every
+ * year and a defined 5-year stay rate from the first recorded year on
+ * (the cohort of years.start - 5 graduated in the spin-up). Exact up to the
+ * division by sample_fraction. */
 Test(sim, accounting_identities_and_inflow_formula) {
     ts_scenario *sc = small_scenario("2");
     ts_results *r = run(sc, 2);
-    const ts_params *p = &sc->base;
+    cr_assert_eq(sc->base.years.spinup, 20);
     for (size_t y = 0; y < r->nyear; y++) {
         for (size_t k = 0; k < r->nrep; k++) {
 #define M(id) ts_results_get(r, k, y, TS_M_##id)
@@ -117,16 +124,82 @@ Test(sim, accounting_identities_and_inflow_formula) {
                                M(STOCK_US_EARLY) + M(STOCK_US_SENIOR), 1e-6);
             cr_expect_leq(M(FLOWS_GRADUATES_STAY_US), M(FLOWS_GRADUATES_US));
             cr_expect_leq(M(FLOWS_US_TO_CN_ACADEMIC), M(FLOWS_US_TO_CN));
+            cr_expect_leq(M(FLOWS_FORCED_ACADEMIC), M(FLOWS_US_TO_CN_ACADEMIC));
             double want = (double)llround(3000.0 * pow(1.02, (double)y) * 0.95 * 0.02) / 0.02;
             cr_expect_float_eq(M(INFLOW_US_STUDENTS), want, 1e-9, "year %zu", y);
+            double want_cn = (double)llround(16000.0 * pow(1.06, (double)y) * 0.02) / 0.02;
+            cr_expect_float_eq(M(INFLOW_CN_STUDENTS), want_cn, 1e-9, "year %zu", y);
             cr_expect(M(SURVEY_FEEL_UNSAFE) >= 0.0 && M(SURVEY_FEEL_UNSAFE) <= 1.0);
-            /* Initial students graduate from the second year on (MODEL 2b). */
+            cr_expect_not(isnan(M(COHORT_STAY_RATE_5Y)), "stay rate defined in year %zu", y);
+            cr_expect_gt(M(FLOWS_GRADUATES_US), 0.0, "graduates in year %zu", y);
+#undef M
+        }
+    }
+    ts_results_free(r);
+    ts_scenario_free(sc);
+}
+
+/* Without a spin-up (years.spinup 0) recording starts with the start
+ * population of MODEL 2b: students have at most phd_years - 1 years in
+ * stage, so nobody graduates in the first year, and the first US cohort
+ * (graduated in year 1) reaches its 5-year stay rate in year 6. */
+Test(sim, no_spinup_starts_with_the_start_population) {
+    ts_scenario *sc = small_scenario("2");
+    ts_error err;
+    cr_assert_eq(ts_scenario_set(sc, "years.spinup", "0", "test", &err), TS_OK);
+    cr_assert_eq(ts_scenario_set(sc, "years.end", "2022", "test", &err), TS_OK);
+    ts_results *r = run(sc, 2);
+    for (size_t y = 0; y < r->nyear; y++) {
+        for (size_t k = 0; k < r->nrep; k++) {
+#define M(id) ts_results_get(r, k, y, TS_M_##id)
             cr_expect_eq(isnan(M(COHORT_STAY_RATE_5Y)), y < 6, "stay rate from year 6");
             cr_expect_eq(M(FLOWS_GRADUATES_US) == 0.0, y == 0);
 #undef M
         }
     }
-    (void)p;
+    ts_results_free(r);
+    ts_scenario_free(sc);
+}
+
+/* Stocks account for the spin-up (MODEL 2, 2b, 4 step 2). Without attrition
+ * nobody leaves research, so the agents alive at the end of the first
+ * recorded year are the start population (round(count * f) per location
+ * and stage, set up years.spinup years before years.start) plus every
+ * year's inflow from years.start - spinup to years.start, with the growth
+ * exponent t - years.start negative in the spin-up; and from then on each
+ * year adds exactly its inflow, while the US stock changes by its inflow
+ * and its net moves. Integers, divided by f: tolerance 1e-6. */
+Test(sim, stocks_account_for_spinup_inflow_and_moves) {
+    ts_scenario *sc = small_scenario("2");
+    ts_error err;
+    const char *zero[] = {"career.attrition.student", "career.attrition.early",
+                          "career.attrition.senior"};
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(ts_scenario_set(sc, zero[i], "0", "test", &err), TS_OK);
+    cr_assert_eq(ts_scenario_set(sc, "years.spinup", "12", "test", &err), TS_OK);
+    cr_assert_eq(ts_scenario_set(sc, "years.end", "2020", "test", &err), TS_OK);
+    ts_results *r = run(sc, 2);
+    const double f = 0.02;
+    /* 8500, 10500, 9500 in the US and 20500, 21500, 14500 in China, times f */
+    long long agents = 170 + 210 + 190 + 410 + 430 + 290;
+    for (int k = -12; k <= 0; k++)
+        agents += llround(3000.0 * pow(1.02, k) * 0.95 * f) + llround(16000.0 * pow(1.06, k) * f);
+    for (size_t k = 0; k < r->nrep; k++) {
+#define M(y, id) ts_results_get(r, k, y, TS_M_##id)
+        cr_expect_float_eq(M(0, STOCK_US_TOTAL) + M(0, STOCK_CN_TOTAL), (double)agents / f, 1e-6,
+                           "replication %zu", k);
+        for (size_t y = 1; y < r->nyear; y++) {
+            cr_expect_float_eq(M(y, STOCK_US_TOTAL) + M(y, STOCK_CN_TOTAL),
+                               M(y - 1, STOCK_US_TOTAL) + M(y - 1, STOCK_CN_TOTAL) +
+                                   M(y, INFLOW_US_STUDENTS) + M(y, INFLOW_CN_STUDENTS),
+                               1e-6);
+            cr_expect_float_eq(M(y, STOCK_US_TOTAL),
+                               M(y - 1, STOCK_US_TOTAL) + M(y, INFLOW_US_STUDENTS) -
+                                   M(y, FLOWS_US_TO_CN) + M(y, FLOWS_CN_TO_US),
+                               1e-6, "US balance, year %zu", y);
+        }
+#undef M
+    }
     ts_results_free(r);
     ts_scenario_free(sc);
 }

@@ -76,6 +76,7 @@ size_t ts_paired_difference(const ts_results *base, const ts_results *var, ts_me
 typedef struct {
     int64_t p5_from;  /* year the P5 variants diverge (MODEL 9: 2023) */
     double k_se;      /* P5 margin in standard errors (default 3) */
+    int no_variants;  /* 1: skip P5 (one run instead of six) */
 } ts_pattern_opts;
 
 /* Runs sc (and its P5 variants) and evaluates P1-P6 into *out. */
