@@ -4,12 +4,15 @@
  * parameter of the table, so a run can be repeated from it alone.
  *
  * Strings are written as double-quoted YAML scalars with escapes; numbers
- * with ts_param_format (shortest text that reads back as the same double). */
+ * with ts_param_format (shortest text that reads back as the same double).
+ * Policies and targets are written by their field tables (fields.h), the
+ * same tables the loader reads them by. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "fields.h"
 #include "talentsim/output.h"
 
 /* Characters libyaml accepts in a document (YAML 1.1 "printable"). */
@@ -86,33 +89,60 @@ static void write_params(FILE *f, const ts_params *p) {
     }
 }
 
-static void write_policy(FILE *f, const ts_policy *pol) {
+/* The settings of a SETTINGS field: " {}", or one "\n      key: value" per
+ * setting, in the policy's order. */
+static void write_settings(FILE *f, const ts_field *fd, const void *rec) {
+    const ts_setting *set =
+        *(ts_setting *const *)ts_field_at_const(rec, fd->offset);
+    size_t n = *(const size_t *)ts_field_at_const(rec, fd->count);
     char buf[128];
-    fputs("  - name: ", f);
-    put_quoted(f, pol->name);
-    fprintf(f, "\n    from: %" PRId64 "\n", pol->from);
-    if (!pol->to_open)
-        fprintf(f, "    to: %" PRId64 "\n", pol->to);
-    fputs(pol->nset ? "    set:\n" : "    set: {}\n", f);
-    for (size_t k = 0; k < pol->nset; k++) {
-        ts_param_format(pol->set[k].param, pol->set[k].value, buf, sizeof buf);
-        fprintf(f, "      %s: %s\n", pol->set[k].param->key, buf);
+    if (n == 0)
+        fputs(" {}", f);
+    for (size_t k = 0; k < n; k++) {
+        ts_param_format(set[k].param, set[k].value, buf, sizeof buf);
+        fprintf(f, "\n      %s: %s", set[k].param->key, buf);
     }
 }
 
-static void write_target(FILE *f, const ts_target *t) {
-    fputs("  - metric: ", f);
-    put_quoted(f, t->metric);
-    fprintf(f, "\n    year: %" PRId64 "\n    observed: ", t->year);
-    put_real(f, t->observed);
-    fputs("\n    n: ", f);
-    if (isnan(t->n))
+/* " value" of a field as the loader reads it back (fields.h). */
+static void write_value(FILE *f, const ts_field *fd, const void *rec) {
+    const void *p = ts_field_at_const(rec, fd->offset);
+    if (fd->kind == TS_FK_SETTINGS) {
+        write_settings(f, fd, rec);
+        return;
+    }
+    fputc(' ', f);
+    if (fd->kind == TS_FK_TEXT || fd->kind == TS_FK_NAME ||
+        fd->kind == TS_FK_METRIC)
+        put_quoted(f, *(char *const *)p);
+    else if (fd->kind == TS_FK_YEAR)
+        fprintf(f, "%" PRId64, *(const int64_t *)p);
+    else if (fd->kind == TS_FK_SIZE && isnan(*(const double *)p))
         fputs("\"-\"", f);
     else
-        put_real(f, t->n);
-    fputs("\n    source: ", f);
-    put_quoted(f, t->source);
-    fputc('\n', f);
+        put_real(f, *(const double *)p);
+}
+
+/* One list item, a field a line in table order; omitted fields left out. */
+static void write_record(FILE *f, const ts_record *r, const void *rec) {
+    const char *lead = "  - ";
+    for (size_t k = 0; k < r->nfields; k++) {
+        const ts_field *fd = &r->fields[k];
+        if (fd->omitted != TS_FIELD_NONE &&
+            *(const int *)ts_field_at_const(rec, fd->omitted))
+            continue;
+        fprintf(f, "%s%s:", lead, fd->name);
+        write_value(f, fd, rec);
+        fputc('\n', f);
+        lead = "    ";
+    }
+}
+
+static void write_list(FILE *f, const ts_record *r, const void *recs,
+                       size_t n) {
+    fprintf(f, n ? "%s:\n" : "%s: []\n", r->list);
+    for (size_t i = 0; i < n; i++)
+        write_record(f, r, ts_field_at_const(recs, i * r->size));
 }
 
 int ts_write_resolved_yaml(FILE *f, const ts_scenario *sc) {
@@ -126,11 +156,7 @@ int ts_write_resolved_yaml(FILE *f, const ts_scenario *sc) {
     put_quoted(f, sc->description);
     fputc('\n', f);
     write_params(f, &sc->base);
-    fputs(sc->npolicies ? "policies:\n" : "policies: []\n", f);
-    for (size_t i = 0; i < sc->npolicies; i++)
-        write_policy(f, &sc->policies[i]);
-    fputs(sc->ntargets ? "targets:\n" : "targets: []\n", f);
-    for (size_t i = 0; i < sc->ntargets; i++)
-        write_target(f, &sc->targets[i]);
+    write_list(f, &ts_policy_record, sc->policies, sc->npolicies);
+    write_list(f, &ts_target_record, sc->targets, sc->ntargets);
     return ferror(f) ? -1 : 0;
 }

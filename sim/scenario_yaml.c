@@ -12,7 +12,9 @@
  * Invariants: every value goes through ts_param_parse with its file, line
  * and column; anchors and aliases are rejected (every node is used once), so
  * walking the document always terminates; cross-field checks run once the
- * whole chain is loaded and report the position of the offending value. */
+ * whole chain is loaded and report the position of the offending value;
+ * policies and targets are read by their field tables (fields.h), which also
+ * give the text of their messages. */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -24,6 +26,7 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
+#include "fields.h"
 #include "scenario_priv.h"
 #include "talentsim/metrics.h"
 
@@ -55,10 +58,11 @@ typedef struct {
 } file_ctx;
 
 /* Where to put parsed parameter values: the base (policy == NULL) or the
- * settings of the policy being read. */
+ * settings (set, nset) of the policy being read. */
 typedef struct {
     const char *policy;
-    ts_policy *pol;
+    ts_setting **set;
+    size_t *nset;
     size_t cap;
 } param_sink;
 
@@ -208,22 +212,22 @@ static ts_status put_base(file_ctx *fc, const ts_param_info *pi, double v,
 static ts_status put_setting(file_ctx *fc, param_sink *sk,
                              const ts_param_info *pi, double v,
                              const yaml_node_t *val) {
-    ts_policy *pol = sk->pol;
-    for (size_t i = 0; i < pol->nset; i++)
-        if (pol->set[i].param == pi)
+    size_t n = *sk->nset;
+    for (size_t i = 0; i < n; i++)
+        if ((*sk->set)[i].param == pi)
             return fail(fc, val, pi->key, "policy '%s' sets %s twice",
                         sk->policy, pi->key);
-    if (pol->nset == sk->cap) {
+    if (n == sk->cap) {
         size_t cap = sk->cap ? 2 * sk->cap : 8;
-        ts_setting *s = realloc(pol->set, cap * sizeof *s);
+        ts_setting *s = realloc(*sk->set, cap * sizeof *s);
         if (!s)
             return out_of_memory(fc->ctx);
-        pol->set = s;
+        *sk->set = s;
         sk->cap = cap;
     }
-    pol->set[pol->nset].param = pi;
-    pol->set[pol->nset].value = v;
-    pol->nset++;
+    (*sk->set)[n].param = pi;
+    (*sk->set)[n].value = v;
+    *sk->nset = n + 1;
     return TS_OK;
 }
 
@@ -292,145 +296,93 @@ static ts_status walk_params(file_ctx *fc, param_sink *sk,
     return TS_OK;
 }
 
-/* ---- policies ----------------------------------------------------------- */
+/* ---- records: policies and targets -------------------------------------- */
 
-/* A year (an integer) for a policy's from/to. */
-static ts_status parse_year(file_ctx *fc, const yaml_node_t *n,
-                            const char *policy, const char *field,
-                            int64_t *out) {
-    const char *s = scalar_text(n);
-    char *end = NULL;
-    errno = 0;
-    long long y = s && *s && *s != ' ' ? strtoll(s, &end, 10) : 0;
-    if (!s || !end || *end || errno)
-        return fail(fc, n, field, "policy '%s': %s must be a year (an "
-                    "integer), got %s%.60s%s", policy, field, s ? "'" : "",
-                    s ? s : kind_name(n), s ? "'" : "");
-    *out = y;
-    return TS_OK;
+/* One record of a `policies:` or `targets:` list, read by its table
+ * (fields.h) in three passes: keys, then presence and shape in table order,
+ * then values in table order. */
+typedef struct {
+    const ts_record *rec;
+    yaml_node_t *node;               /* the record */
+    size_t idx;                      /* its position in the list, from 0 */
+    const char *name;                /* its TS_FK_NAME value once checked */
+    yaml_node_t *val[TS_FIELDS_MAX]; /* each row's value; NULL if absent */
+} record_nodes;
+
+/* How messages call the record: "policy 'p'" once its name is known, else
+ * "target #2". */
+static const char *record_label(const record_nodes *r, char *buf, size_t n) {
+    if (r->name)
+        snprintf(buf, n, "%s '%s'", r->rec->what, r->name);
+    else
+        snprintf(buf, n, "%s #%zu", r->rec->what, r->idx + 1);
+    return buf;
 }
 
-typedef struct {
-    yaml_node_t *name, *from, *to, *set;
-} policy_nodes;
+static yaml_node_t *field_node(const record_nodes *r, const char *name) {
+    const ts_field *f = ts_field_find(r->rec, name);
+    return f ? r->val[f - r->rec->fields] : NULL;
+}
 
-static ts_status policy_fields(file_ctx *fc, yaml_node_t *n, size_t idx,
-                               policy_nodes *f) {
-    memset(f, 0, sizeof *f);
+/* Every key names a row of the table. */
+static ts_status record_fields(file_ctx *fc, record_nodes *r) {
+    const yaml_node_t *n = r->node;
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
          p < n->data.mapping.pairs.top; p++) {
         const char *key;
         if (pair_key(fc, n, p, &key))
             return TS_EINPUT;
-        yaml_node_t *v = node_at(fc, p->value);
-        if (strcmp(key, "name") == 0)
-            f->name = v;
-        else if (strcmp(key, "from") == 0)
-            f->from = v;
-        else if (strcmp(key, "to") == 0)
-            f->to = v;
-        else if (strcmp(key, "set") == 0)
-            f->set = v;
-        else
-            return fail(fc, node_at(fc, p->key), key,
-                        "unknown field '%s' in policy #%zu (allowed: name, "
-                        "from, to, set)", key, idx + 1);
-    }
-    if (!f->name || !scalar_text(f->name) || !*scalar_text(f->name))
-        return fail(fc, f->name ? f->name : n, "name",
-                    "policy #%zu needs a name (a non-empty string)", idx + 1);
-    return TS_OK;
-}
-
-static ts_status record_policy_pos(file_ctx *fc, const policy_nodes *f) {
-    load_ctx *ctx = fc->ctx;
-    size_t i = ctx->sc->npolicies - 1;
-    if (i >= ctx->pol_cap) {
-        size_t cap = ctx->pol_cap ? 2 * ctx->pol_cap : 8;
-        void *grown = realloc(ctx->pol_pos, cap * sizeof *ctx->pol_pos);
-        if (!grown)
-            return out_of_memory(ctx);
-        ctx->pol_pos = grown;
-        ctx->pol_cap = cap;
-    }
-    ctx->pol_pos[i][0] = node_pos(fc, f->from);
-    ctx->pol_pos[i][1] = node_pos(fc, f->to ? f->to : f->from);
-    return TS_OK;
-}
-
-static ts_status read_policy(file_ctx *fc, yaml_node_t *n, size_t idx) {
-    policy_nodes f;
-    if (n->type != YAML_MAPPING_NODE)
-        return fail(fc, n, "policies", "policy #%zu must be a mapping with "
-                    "name, from, to and set", idx + 1);
-    if (policy_fields(fc, n, idx, &f))
-        return TS_EINPUT;
-    const char *name = scalar_text(f.name);
-    if (!f.from)
-        return fail(fc, n, "from", "policy '%s' has no 'from' year", name);
-    if (!f.set || f.set->type != YAML_MAPPING_NODE)
-        return fail(fc, f.set ? f.set : n, "set", "policy '%s' needs a 'set' "
-                    "mapping of parameters", name);
-    ts_policy pol = {.name = (char *)name, .to_open = f.to == NULL};
-    if (parse_year(fc, f.from, name, "from", &pol.from) ||
-        (f.to && parse_year(fc, f.to, name, "to", &pol.to)))
-        return TS_EINPUT;
-    param_sink sk = {name, &pol, 0};
-    ts_status st = walk_params(fc, &sk, f.set, "");
-    if (st == TS_OK)
-        st = ts_scenario_add_policy(fc->ctx->sc, &pol, fc->ctx->err);
-    free(pol.set);
-    return st ? st : record_policy_pos(fc, &f);
-}
-
-static ts_status read_policies(file_ctx *fc, yaml_node_t *n) {
-    if (n->type != YAML_SEQUENCE_NODE)
-        return fail(fc, n, "policies", "policies must be a list of "
-                    "{name, from, to, set}");
-    size_t idx = 0;
-    for (yaml_node_item_t *it = n->data.sequence.items.start;
-         it < n->data.sequence.items.top; it++, idx++) {
-        ts_status st = read_policy(fc, node_at(fc, *it), idx);
-        if (st != TS_OK)
-            return st;
+        const ts_field *f = ts_field_find(r->rec, key);
+        if (f) {
+            r->val[f - r->rec->fields] = node_at(fc, p->value);
+            continue;
+        }
+        char allowed[200];
+        ts_field_names(r->rec, ", ", allowed, sizeof allowed);
+        return fail(fc, node_at(fc, p->key), key,
+                    "unknown field '%s' in %s #%zu (allowed: %s)", key,
+                    r->rec->what, r->idx + 1, allowed);
     }
     return TS_OK;
 }
 
-/* ---- targets ------------------------------------------------------------ */
+/* NAME and SETTINGS values are checked with the record's shape (the name
+ * labels every later message); other kinds with their value. */
+static int shape_ok(const ts_field *f, const yaml_node_t *v) {
+    const char *s = scalar_text(v);
+    if (f->kind == TS_FK_NAME)
+        return s && *s;
+    return f->kind != TS_FK_SETTINGS || v->type == YAML_MAPPING_NODE;
+}
 
-typedef struct {
-    yaml_node_t *metric, *year, *observed, *n, *source;
-} target_nodes;
-
-static const char *const target_field_names[] = {"metric", "year", "observed",
-                                                 "n", "source"};
-
-static ts_status target_fields(file_ctx *fc, yaml_node_t *n, size_t idx,
-                               target_nodes *f) {
-    yaml_node_t **slot[] = {&f->metric, &f->year, &f->observed, &f->n,
-                            &f->source};
-    memset(f, 0, sizeof *f);
-    for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
-         p < n->data.mapping.pairs.top; p++) {
-        const char *key;
-        size_t k = 0;
-        if (pair_key(fc, n, p, &key))
-            return TS_EINPUT;
-        while (k < 5 && strcmp(key, target_field_names[k]) != 0)
-            k++;
-        if (k == 5)
-            return fail(fc, node_at(fc, p->key), key,
-                        "unknown field '%s' in target #%zu (allowed: metric, "
-                        "year, observed, n, source)", key, idx + 1);
-        *slot[k] = node_at(fc, p->value);
+/* Required fields are present and NAME/SETTINGS values have their shape. */
+static ts_status record_shape(file_ctx *fc, record_nodes *r) {
+    char label[sizeof fc->ctx->err->msg];
+    for (size_t k = 0; k < r->rec->nfields; k++) {
+        const ts_field *f = &r->rec->fields[k];
+        yaml_node_t *v = r->val[k];
+        if (v ? shape_ok(f, v) : !f->required) {
+            if (v && f->kind == TS_FK_NAME)
+                r->name = scalar_text(v);
+            continue;
+        }
+        record_label(r, label, sizeof label);
+        if (f->missing)
+            return fail(fc, v ? v : r->node, f->name, "%s %s", label,
+                        f->missing);
+        return fail(fc, v ? v : r->node, f->name, "%s has no '%s'", label,
+                    f->name);
     }
-    for (size_t k = 0; k < 5; k++)
-        if (!*slot[k] && k != 3)
-            return fail(fc, n, target_field_names[k],
-                        "target #%zu has no '%s'", idx + 1,
-                        target_field_names[k]);
     return TS_OK;
+}
+
+static ts_status bad_value(file_ctx *fc, const record_nodes *r,
+                           const ts_field *f, const yaml_node_t *v) {
+    char label[sizeof fc->ctx->err->msg];
+    const char *s = scalar_text(v);
+    return fail(fc, v, f->name, "%s: %s must be %s, got %s%.60s%s",
+                record_label(r, label, sizeof label), f->name, f->expect,
+                s ? "'" : "", s ? s : kind_name(v), s ? "'" : "");
 }
 
 /* The metric closest to name by edit distance, or NULL. */
@@ -447,46 +399,135 @@ static const char *suggest_metric(const char *name) {
     return best;
 }
 
-static ts_status target_metric(file_ctx *fc, yaml_node_t *n, size_t idx) {
-    const char *s = scalar_text(n);
-    if (s && ts_metric_find(s) >= 0)
-        return TS_OK;
+static ts_status check_metric(file_ctx *fc, const record_nodes *r,
+                              const ts_field *f, const yaml_node_t *v) {
+    char label[sizeof fc->ctx->err->msg];
+    const char *s = scalar_text(v);
     if (!s)
-        return fail(fc, n, "metric", "target #%zu: metric must be a name, "
-                    "got %s", idx + 1, kind_name(n));
+        return bad_value(fc, r, f, v);
+    if (ts_metric_find(s) >= 0)
+        return TS_OK;
     const char *near = suggest_metric(s);
+    record_label(r, label, sizeof label);
     if (near)
-        return fail(fc, n, "metric", "target #%zu: unknown metric '%s'; did "
-                    "you mean '%s'?", idx + 1, s, near);
-    return fail(fc, n, "metric", "target #%zu: unknown metric '%s'", idx + 1,
-                s);
+        return fail(fc, v, f->name, "%s: unknown metric '%s'; did you mean "
+                    "'%s'?", label, s, near);
+    return fail(fc, v, f->name, "%s: unknown metric '%s'", label, s);
 }
 
-/* A finite number (whole text); for n, "-" gives NaN. */
-static ts_status target_number(file_ctx *fc, yaml_node_t *n, size_t idx,
-                               const char *field, double *out) {
-    const char *s = scalar_text(n);
-    char *end = NULL;
-    if (s && strcmp(field, "n") == 0 && strcmp(s, "-") == 0) {
-        *out = NAN;
+/* The value of one present field into rec; strings point into the
+ * document. A SETTINGS field needs the record's name (a NAME row before
+ * it): its settings are a policy's, never the base. */
+static ts_status field_value(file_ctx *fc, const record_nodes *r,
+                             const ts_field *f, yaml_node_t *v, void *rec) {
+    void *p = ts_field_at(rec, f->offset);
+    const char *s = scalar_text(v);
+    if (f->kind == TS_FK_SETTINGS) {
+        param_sink sk = {r->name, p, ts_field_at(rec, f->count), 0};
+        return walk_params(fc, &sk, v, "");
+    }
+    if (f->kind == TS_FK_METRIC && check_metric(fc, r, f, v))
+        return TS_EINPUT;
+    if (f->kind == TS_FK_METRIC || f->kind == TS_FK_NAME ||
+        f->kind == TS_FK_TEXT) {
+        if (!s)
+            return bad_value(fc, r, f, v);
+        *(char **)p = (char *)s;
         return TS_OK;
     }
-    double v = s && *s && *s != ' ' ? strtod(s, &end) : NAN;
-    int ok = end && !*end && isfinite(v);
-    if (ok && strcmp(field, "year") == 0)
-        ok = v == floor(v) && fabs(v) < 1e9;
-    if (ok && strcmp(field, "n") == 0)
-        ok = v > 0;
-    if (!ok)
-        return fail(fc, n, field, "target #%zu: %s must be %s, got %s%.60s%s",
-                    idx + 1, field,
-                    field[0] == 'y'   ? "an integer"
-                    : field[0] == 'n' ? "a positive number or '-'"
-                                      : "a finite number",
-                    s ? "'" : "", s ? s : kind_name(n), s ? "'" : "");
-    *out = v;
+    if (!s || ts_field_parse_number(f, s, rec))
+        return bad_value(fc, r, f, v);
     return TS_OK;
 }
+
+/* An absent optional field: its `omitted` flag, or "-" for a SIZE. */
+static void field_absent(const ts_field *f, void *rec) {
+    if (f->omitted != TS_FIELD_NONE)
+        *(int *)ts_field_at(rec, f->omitted) = 1;
+    else if (f->kind == TS_FK_SIZE)
+        *(double *)ts_field_at(rec, f->offset) = NAN;
+}
+
+/* Reads r->node into rec, a zeroed record of kind r->rec. */
+static ts_status read_record(file_ctx *fc, record_nodes *r, void *rec) {
+    if (r->node->type != YAML_MAPPING_NODE) {
+        char names[200];
+        ts_field_names(r->rec, " and ", names, sizeof names);
+        return fail(fc, r->node, r->rec->list,
+                    "%s #%zu must be a mapping with %s", r->rec->what,
+                    r->idx + 1, names);
+    }
+    if (record_fields(fc, r) || record_shape(fc, r))
+        return TS_EINPUT;
+    for (size_t k = 0; k < r->rec->nfields; k++) {
+        const ts_field *f = &r->rec->fields[k];
+        if (!r->val[k]) {
+            field_absent(f, rec);
+            continue;
+        }
+        ts_status st = field_value(fc, r, f, r->val[k], rec);
+        if (st != TS_OK)
+            return st;
+    }
+    return TS_OK;
+}
+
+typedef ts_status (*read_one_fn)(file_ctx *fc, yaml_node_t *n, size_t idx);
+
+/* n is a list of records of kind rec; reads each with one. */
+static ts_status read_list(file_ctx *fc, const ts_record *rec,
+                           yaml_node_t *n, read_one_fn one) {
+    if (n->type != YAML_SEQUENCE_NODE) {
+        char names[200];
+        ts_field_names(rec, ", ", names, sizeof names);
+        return fail(fc, n, rec->list, "%s must be a list of {%s}", rec->list,
+                    names);
+    }
+    size_t idx = 0;
+    for (yaml_node_item_t *it = n->data.sequence.items.start;
+         it < n->data.sequence.items.top; it++, idx++) {
+        ts_status st = one(fc, node_at(fc, *it), idx);
+        if (st != TS_OK)
+            return st;
+    }
+    return TS_OK;
+}
+
+/* ---- policies ----------------------------------------------------------- */
+
+static ts_status record_policy_pos(file_ctx *fc, const record_nodes *r) {
+    load_ctx *ctx = fc->ctx;
+    size_t i = ctx->sc->npolicies - 1;
+    if (i >= ctx->pol_cap) {
+        size_t cap = ctx->pol_cap ? 2 * ctx->pol_cap : 8;
+        void *grown = realloc(ctx->pol_pos, cap * sizeof *ctx->pol_pos);
+        if (!grown)
+            return out_of_memory(ctx);
+        ctx->pol_pos = grown;
+        ctx->pol_cap = cap;
+    }
+    yaml_node_t *from = field_node(r, "from"), *to = field_node(r, "to");
+    ctx->pol_pos[i][0] = node_pos(fc, from);
+    ctx->pol_pos[i][1] = node_pos(fc, to ? to : from);
+    return TS_OK;
+}
+
+static ts_status read_policy(file_ctx *fc, yaml_node_t *n, size_t idx) {
+    record_nodes r = {.rec = &ts_policy_record, .node = n, .idx = idx};
+    ts_policy pol = {0};
+    ts_status st = read_record(fc, &r, &pol);
+    if (st == TS_OK)
+        st = ts_scenario_add_policy(fc->ctx->sc, &pol, fc->ctx->err);
+    free(pol.set);
+    return st ? st : record_policy_pos(fc, &r);
+}
+
+/* A file's policies come after those it inherited. */
+static ts_status read_policies(file_ctx *fc, yaml_node_t *n) {
+    return read_list(fc, &ts_policy_record, n, read_policy);
+}
+
+/* ---- targets ------------------------------------------------------------ */
 
 static ts_status append_target(load_ctx *ctx, const ts_target *t) {
     ts_scenario *sc = ctx->sc;
@@ -509,48 +550,26 @@ static ts_status append_target(load_ctx *ctx, const ts_target *t) {
 }
 
 static ts_status read_target(file_ctx *fc, yaml_node_t *n, size_t idx) {
-    target_nodes f;
-    double year, nn = NAN;
-    if (n->type != YAML_MAPPING_NODE)
-        return fail(fc, n, "targets", "target #%zu must be a mapping with "
-                    "metric, year, observed, n and source", idx + 1);
+    record_nodes r = {.rec = &ts_target_record, .node = n, .idx = idx};
     ts_target t = {0};
-    if (target_fields(fc, n, idx, &f) || target_metric(fc, f.metric, idx) ||
-        target_number(fc, f.year, idx, "year", &year) ||
-        target_number(fc, f.observed, idx, "observed", &t.observed) ||
-        (f.n && target_number(fc, f.n, idx, "n", &nn)))
-        return TS_EINPUT;
-    t.source = (char *)scalar_text(f.source);
-    if (!t.source)
-        return fail(fc, f.source, "source", "target #%zu: source must be a "
-                    "string, got %s", idx + 1, kind_name(f.source));
-    t.metric = (char *)scalar_text(f.metric);
-    t.year = (int64_t)year;
-    t.n = nn;
-    return append_target(fc->ctx, &t);
+    ts_status st = read_record(fc, &r, &t);
+    return st ? st : append_target(fc->ctx, &t);
 }
 
-/* A file's targets replace those it inherited. */
+/* A file's targets replace those it inherited (read_list reports a
+ * `targets:` that is not a list). */
 static ts_status read_targets(file_ctx *fc, yaml_node_t *n) {
     ts_scenario *sc = fc->ctx->sc;
-    if (n->type != YAML_SEQUENCE_NODE)
-        return fail(fc, n, "targets", "targets must be a list of {metric, "
-                    "year, observed, n, source}");
-    for (size_t i = 0; i < sc->ntargets; i++) {
-        free(sc->targets[i].metric);
-        free(sc->targets[i].source);
+    if (n->type == YAML_SEQUENCE_NODE) {
+        for (size_t i = 0; i < sc->ntargets; i++) {
+            free(sc->targets[i].metric);
+            free(sc->targets[i].source);
+        }
+        free(sc->targets);
+        sc->targets = NULL;
+        sc->ntargets = 0;
     }
-    free(sc->targets);
-    sc->targets = NULL;
-    sc->ntargets = 0;
-    size_t idx = 0;
-    for (yaml_node_item_t *it = n->data.sequence.items.start;
-         it < n->data.sequence.items.top; it++, idx++) {
-        ts_status st = read_target(fc, node_at(fc, *it), idx);
-        if (st != TS_OK)
-            return st;
-    }
-    return TS_OK;
+    return read_list(fc, &ts_target_record, n, read_target);
 }
 
 /* ---- files -------------------------------------------------------------- */
@@ -617,7 +636,7 @@ static ts_status read_entry(file_ctx *fc, yaml_node_t *root,
         return read_policies(fc, v);
     if (strcmp(key, "targets") == 0)
         return read_targets(fc, v);
-    param_sink base = {NULL, NULL, 0};
+    param_sink base = {NULL, NULL, NULL, 0};
     return param_entry(fc, &base, node_at(fc, p->key), key, v);
 }
 
