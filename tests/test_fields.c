@@ -1,4 +1,4 @@
-/* The field tables of targets and policies (sim/fields.h) drive both the
+/* The field tables of targets and policies (sim/scenario/fields.h) drive both the
  * loader and the resolved dump. For every row of every table: a record
  * without the field is rejected, naming it, if the row is required and loads
  * if not; a record loads with each value at the row's offset; and the dump
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../sim/fields.h"
+#include "../sim/scenario/fields.h"
 #include "talentsim/metrics.h"
 #include "talentsim/output.h"
 #include "talentsim/scenario.h"

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../sim/output_internal.h"
+#include "../sim/io/output_internal.h"
 #include "talentsim/output.h"
 
 /* ---- fixtures ---- */

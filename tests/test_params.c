@@ -326,7 +326,7 @@ Test(params_markdown, lists_every_key_deterministically) {
     cr_assert_eq(ts_params_write_markdown(sbuf_write, &b), 0);
     cr_assert_str_eq(a.buf, b.buf);
     cr_assert(strstr(a.buf, "talentsim --params-markdown"));
-    cr_assert(strstr(a.buf, "sim/params.c"));
+    cr_assert(strstr(a.buf, "sim/scenario/params.c"));
     cr_assert(strstr(a.buf, "## Run"));
     cr_assert(strstr(a.buf, "| key | type | default | range | units | "
                             "description | policy |"));

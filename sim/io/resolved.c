@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fields.h"
+#include "../scenario/fields.h"
 #include "talentsim/output.h"
 
 /* Characters libyaml accepts in a document (YAML 1.1 "printable"). */
