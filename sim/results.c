@@ -2,7 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "talentsim/sim.h"
+#include "talentsim/results.h"
 
 ts_results *ts_results_alloc(size_t nrep, size_t nyear, int64_t year0) {
     if (nrep == 0 || nyear == 0 || nrep > SIZE_MAX / nyear / TS_NMETRICS)

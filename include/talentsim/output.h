@@ -13,7 +13,7 @@
 
 #include "talentsim/error.h"
 #include "talentsim/scenario.h"
-#include "talentsim/sim.h"
+#include "talentsim/results.h"
 
 typedef struct {
     const char *program_version;

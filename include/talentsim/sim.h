@@ -8,14 +8,8 @@
 
 #include "talentsim/error.h"
 #include "talentsim/metrics.h"
+#include "talentsim/results.h"
 #include "talentsim/scenario.h"
-
-typedef struct {
-    size_t nrep, nyear;  /* replications, years (years.end - years.start + 1) */
-    int64_t year0;       /* years.start */
-    double *v;           /* v[(rep * nyear + y) * TS_NMETRICS + m] */
-    double agent_years;  /* active agent-years simulated, all replications */
-} ts_results;
 
 /* Called on the calling thread between units of work; done in [0, 1]. */
 typedef void (*ts_progress_fn)(void *ctx, double done);
@@ -25,14 +19,6 @@ typedef struct {
     ts_progress_fn progress; /* may be NULL */
     void *progress_ctx;
 } ts_run_opts;
-
-static inline double ts_results_get(const ts_results *r, size_t rep, size_t y,
-                                    ts_metric m) {
-    return r->v[(rep * r->nyear + y) * TS_NMETRICS + (size_t)m];
-}
-
-ts_results *ts_results_alloc(size_t nrep, size_t nyear, int64_t year0);
-void ts_results_free(ts_results *r);
 
 /* Runs sc->base.replications replications. Bit-identical for any threads. */
 ts_status ts_sim_run(const ts_scenario *sc, const ts_run_opts *opt,

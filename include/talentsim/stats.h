@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 #include "talentsim/scenario.h"
-#include "talentsim/sim.h"
+#include "talentsim/results.h"
 
 typedef struct {
     double mean, sd;           /* sd with n-1 denominator (0 when n == 1) */

@@ -14,6 +14,7 @@
 #include <yaml.h>
 
 #include "output_internal.h"
+#include "talentsim/sim.h"
 
 #if defined(__clang__)
 #define TS_COMPILER_ID "clang"

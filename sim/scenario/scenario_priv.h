@@ -1,5 +1,5 @@
-/* Library-internal helpers shared by sim/params.c, sim/scenario.c and
- * sim/scenario_yaml.c. Not part of the public API (not in include/). */
+/* Library-internal helpers shared by params.c, scenario.c and
+ * scenario_yaml.c (sim/scenario/). Not part of the public API (not in include/). */
 #ifndef TALENTSIM_SCENARIO_PRIV_H
 #define TALENTSIM_SCENARIO_PRIV_H
 
