@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -259,4 +260,194 @@ Test(cli, parameter_reference_is_up_to_date) {
     cr_expect_str_eq(generated, committed, "docs/parameters.md is stale: run 'make docs'");
     free(generated);
     free(committed);
+}
+
+/* ---- standard output that cannot be written (issue 6, item 12) ---- */
+
+/* Runs `talentsim args` with stdout to out_path, stderr to tmp/err.txt. */
+static int run_stdout_to(const char *args, const char *out_path) {
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s %s >%s 2>'%s/err.txt'", bin(), args, out_path, tmp);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void expect_stdout_failure(const char *args) {
+    int rc = run_stdout_to(args, "/dev/full");
+    char *err = tmp_file("err.txt");
+    cr_assert_not_null(err);
+    cr_expect_eq(rc, 1, "'%s' > /dev/full: exit %d: %s", args, rc, err);
+    cr_expect_str_eq(err, "talentsim: error: cannot write to standard output: "
+                          "No space left on device\n", "'%s'", args);
+    free(err);
+}
+
+Test(cli, full_standard_output_exits_1) {
+    if (access("/dev/full", W_OK) != 0)
+        cr_skip_test("no /dev/full");
+    write_tmp("tiny.yaml", small);
+    char args[1024];
+    snprintf(args, sizeof args, "%s/tiny.yaml --dump", tmp);
+    expect_stdout_failure(args);
+    expect_stdout_failure("--version");
+    expect_stdout_failure("--help");
+    expect_stdout_failure("--params-markdown");
+    snprintf(args, sizeof args, "%s/tiny.yaml -o %s/res", tmp, tmp);
+    expect_stdout_failure(args);
+    cr_expect(exists("res/manifest.json"), "the results stand; only the report was lost");
+}
+
+/* ---- signals, locking, leftovers (issue 6, items 1 and 9) ---- */
+
+/* Starts talentsim with argv (NULL-terminated, argv[0] ignored); stdout to
+ * /dev/null, stderr to tmp/NAME. Signals start with their default action. */
+static pid_t spawn(const char *const *argv, const char *err_name) {
+    char errp[512];
+    snprintf(errp, sizeof errp, "%s/%s", tmp, err_name);
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        if (!freopen("/dev/null", "w", stdout) || !freopen(errp, "w", stderr))
+            _exit(99);
+        execv(bin(), (char *const *)argv);
+        _exit(98);
+    }
+    return pid;
+}
+
+/* Waits up to 30 s for pid; its exit code, 128 + signal when killed. */
+static int wait_exit(pid_t pid) {
+    int st = 0;
+    for (int i = 0; i < 3000; i++) {
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 1000 + WTERMSIG(st);
+        usleep(10000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    cr_assert_fail("talentsim did not stop within 30 s");
+    return -1;
+}
+
+static void make_dir(const char *rel) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", tmp, rel);
+    cr_assert_eq(mkdir(path, 0777), 0, "%s", path);
+}
+
+/* Waits up to seconds s until tmp/rel exists; 0 if it never does. */
+static int appears(const char *rel, int s) {
+    for (int i = 0; i < 100 * s && !exists(rel); i++)
+        usleep(10000);
+    return exists(rel);
+}
+
+/* Waits up to 20 s until tmp/rel exists; else kills run and fails. */
+static void wait_for(const char *rel, pid_t run) {
+    if (appears(rel, 20))
+        return;
+    kill(run, SIGKILL);
+    waitpid(run, NULL, 0);
+    cr_assert_fail("%s never appeared", rel);
+}
+
+/* A run of several seconds (full population) into tmp/dir. */
+static pid_t start_long_run(const char *dir, const char *err_name) {
+    char out[1024];
+    cr_assert_lt(strlen(tmp) + strlen(dir) + 1, sizeof out);
+    sprintf(out, "%s/%s", tmp, dir);
+    const char *argv[] = {"talentsim", "scenarios/baseline.yaml", "-q", "-r", "50",
+                          "-t", "2", "-o", out, NULL};
+    return spawn(argv, err_name);
+}
+
+/* Stops a run with sig after it has simulated a while; checks the exit code
+ * and the one line on stderr. */
+static void interrupt_run(const char *dir, int sig) {
+    pid_t pid = start_long_run(dir, "err.txt");
+    wait_for(dir, pid);
+    usleep(300000);
+    kill(pid, sig);
+    int rc = wait_exit(pid);
+    char *err = tmp_file("err.txt");
+    cr_assert_eq(rc, 128 + sig, "exit %d: %s", rc, err);
+    cr_expect_eq(count_lines(err), 1, "%s", err);
+    cr_expect(strstr(err, "interrupted"), "%s", err);
+    free(err);
+}
+
+Test(cli, sigterm_stops_and_removes_the_directory_it_made) {
+    interrupt_run("new/res", SIGTERM);
+    cr_expect(!exists("new/res") && !exists("new"),
+              "the run made new/res and left it behind");
+}
+
+Test(cli, sigint_leaves_no_temporaries_in_an_existing_directory) {
+    make_dir("res");
+    write_tmp("res/notes.txt", "");
+    interrupt_run("res", SIGINT);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "ls -A '%s/res' > '%s/ls.txt'", tmp, tmp);
+    cr_assert_eq(system(cmd), 0);
+    char *ls = tmp_file("ls.txt");
+    cr_expect_str_eq(ls, "notes.txt\n", "left behind: %s", ls);
+    free(ls);
+}
+
+Test(cli, second_run_on_a_busy_directory_fails_naming_the_first) {
+    write_tmp("tiny.yaml", small);
+    pid_t first = start_long_run("res", "first.txt");
+    wait_for("res", first);
+    appears("res/.talentsim.lock", 2); /* taken just after the mkdir */
+    usleep(100000);
+    char args[1024];
+    snprintf(args, sizeof args, "%s/tiny.yaml -q -o %s/res", tmp, tmp);
+    int rc = run(args);
+    kill(first, SIGTERM);
+    wait_exit(first);
+    char *out = tmp_file("out.txt"), want[64];
+    snprintf(want, sizeof want, "(pid %ld)", (long)first);
+    cr_expect_eq(rc, 2, "second run exit %d: %s", rc, out);
+    cr_expect(strstr(out, want) && strstr(out, "in use"), "%s", out);
+    cr_expect_eq(count_lines(out), 1, "%s", out);
+    free(out);
+}
+
+/* A pid that no process has now (a child that has exited and been reaped). */
+static pid_t dead_pid(void) {
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0)
+        _exit(0);
+    waitpid(pid, NULL, 0);
+    return pid;
+}
+
+Test(cli, stale_temporaries_of_dead_runs_are_removed) {
+    write_tmp("tiny.yaml", small);
+    char rel[128];
+    make_dir("res");
+    long dead = (long)dead_pid(), live = (long)getpid();
+    const char *stale[] = {"res/.summary.csv", "res/.manifest.json"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(rel, sizeof rel, "%s.%ld.%d", stale[i], dead, 7 * i);
+        write_tmp(rel, "partial");
+    }
+    snprintf(rel, sizeof rel, "res/.targets.csv.%ld.0", live);
+    write_tmp(rel, "another run's");
+    char args[1024];
+    snprintf(args, sizeof args, "%s/tiny.yaml -q -o %s/res", tmp, tmp);
+    cr_assert_eq(run(args), 0, "%s", tmp_file("out.txt"));
+    for (int i = 0; i < 2; i++) {
+        snprintf(rel, sizeof rel, "%s.%ld.%d", stale[i], dead, 7 * i);
+        cr_expect(!exists(rel), "%s of a dead run left", rel);
+    }
+    snprintf(rel, sizeof rel, "res/.targets.csv.%ld.0", live);
+    cr_expect(exists(rel), "a live process's temporary was removed");
 }

@@ -1,12 +1,15 @@
 /* Writers: CSV layout and number format, the manifest, the output directory
- * and the all-or-nothing writing of a run (including a full disk). */
+ * (its lock, stale temporaries, clean-up) and the all-or-nothing writing of a
+ * run (including a full disk and a stop request). */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../sim/io/output_internal.h"
@@ -285,23 +288,49 @@ static void remove_tree(char *dir) {
     free(dir);
 }
 
-Test(output_dir, creates_missing_parents) {
+static char *slurp(const char *dir, const char *name);
+
+static int is_dir(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+Test(output_dir, creates_missing_parents_and_removes_them_unused) {
     char *d = make_tmpdir();
-    char *sub = join(d, "a/b/c");
+    char *sub = join(d, "a/b/c"), *a = join(d, "a");
     ts_error err;
     ts_error_clear(&err);
-    cr_assert_eq(ts_output_prepare_dir(sub, 0, &err), TS_OK, "%s", err.msg);
-    struct stat st;
-    cr_assert_eq(stat(sub, &st), 0);
-    cr_assert(S_ISDIR(st.st_mode));
-    cr_assert_eq(ts_output_prepare_dir(sub, 0, &err), TS_OK, "an empty dir is reusable");
-    rmdir(sub);
+    ts_output_dir *od = ts_output_dir_open(sub, 0, &err);
+    cr_assert_not_null(od, "%s", err.msg);
+    cr_assert(is_dir(sub));
+    ts_output_dir_close(od);
+    cr_assert(!is_dir(a), "directories made for a run that wrote nothing are left");
+    cr_assert(is_dir(d), "a directory the run did not make was removed");
+    cr_assert_eq(mkdir(a, 0777), 0);
+    od = ts_output_dir_open(sub, 0, &err);
+    cr_assert_not_null(od, "%s", err.msg);
+    ts_output_dir_close(od);
+    cr_assert(!is_dir(sub) && is_dir(a), "only what the run made goes");
     free(sub);
-    sub = join(d, "a/b");
-    rmdir(sub);
-    free(sub);
-    sub = join(d, "a");
-    rmdir(sub);
+    free(a);
+    remove_tree(d);
+}
+
+Test(output_dir, trailing_slashes_and_an_existing_empty_directory) {
+    char *d = make_tmpdir();
+    char *sub = join(d, "x//y/");
+    ts_error err;
+    ts_error_clear(&err);
+    ts_output_dir *od = ts_output_dir_open(sub, 0, &err);
+    cr_assert_not_null(od, "%s", err.msg);
+    ts_output_dir_close(od);
+    char names[1024];
+    list_dir(d, names, sizeof names);
+    cr_assert_str_eq(names, "");
+    od = ts_output_dir_open(d, 0, &err);
+    cr_assert_not_null(od, "an empty directory is reusable: %s", err.msg);
+    ts_output_dir_close(od);
+    cr_assert(is_dir(d));
     free(sub);
     remove_tree(d);
 }
@@ -311,11 +340,17 @@ Test(output_dir, earlier_run_needs_force) {
     touch(d, "manifest.json");
     ts_error err;
     ts_error_clear(&err);
-    cr_assert_eq(ts_output_prepare_dir(d, 0, &err), TS_EINPUT);
+    cr_assert_null(ts_output_dir_open(d, 0, &err));
+    cr_assert_eq(err.status, TS_EINPUT);
     cr_assert(strstr(err.msg, "earlier run") && strstr(err.msg, "--force"), "%s", err.msg);
     cr_assert(strstr(err.msg, d), "%s", err.msg);
     ts_error_clear(&err);
-    cr_assert_eq(ts_output_prepare_dir(d, 1, &err), TS_OK, "%s", err.msg);
+    ts_output_dir *od = ts_output_dir_open(d, 1, &err);
+    cr_assert_not_null(od, "%s", err.msg);
+    ts_output_dir_close(od);
+    char names[1024];
+    list_dir(d, names, sizeof names);
+    cr_assert_str_eq(names, "manifest.json");
     remove_tree(d);
 }
 
@@ -328,10 +363,11 @@ Test(output_dir, unusable_paths_are_input_errors) {
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         ts_error err;
         ts_error_clear(&err);
-        cr_assert_eq(ts_output_prepare_dir(paths[i], 0, &err), TS_EINPUT,
-                     "path '%s'", paths[i]);
+        cr_assert_null(ts_output_dir_open(paths[i], 0, &err), "path '%s'", paths[i]);
+        cr_assert_eq(err.status, TS_EINPUT, "path '%s'", paths[i]);
         cr_assert_neq(err.msg[0], '\0');
     }
+    cr_assert_null(ts_output_dir_open(NULL, 0, NULL));
     free(below_file);
     free(is_file);
     remove_tree(d);
@@ -344,10 +380,136 @@ Test(output_dir, read_only_directory_is_not_writable) {
     chmod(d, 0555);
     ts_error err;
     ts_error_clear(&err);
-    cr_assert_eq(ts_output_prepare_dir(d, 0, &err), TS_EINPUT);
+    cr_assert_null(ts_output_dir_open(d, 0, &err));
+    cr_assert_eq(err.status, TS_EINPUT);
     cr_assert(strstr(err.msg, "is not writable"), "%s", err.msg);
     chmod(d, 0755);
     remove_tree(d);
+}
+
+Test(output_dir, close_null_is_a_no_op) {
+    ts_output_dir_close(NULL);
+    ts_error err;
+    ts_error_clear(&err);
+    cr_assert_eq(ts_output_dir_write(NULL, NULL, NULL, NULL, &err), TS_EINPUT);
+}
+
+/* Holds d's lock in a child until told to die (without closing, as a killed
+ * run would); returns the child's pid, *tell the pipe that ends it. */
+static pid_t hold_lock_in_child(const char *d, int *tell) {
+    int ready[2], go[2];
+    cr_assert_eq(pipe(ready), 0);
+    cr_assert_eq(pipe(go), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        close(ready[0]);
+        close(go[1]);
+        ts_error err;
+        char c = ts_output_dir_open(d, 0, &err) ? 'y' : 'n';
+        if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) < 0)
+            _exit(2);
+        _exit(0);
+    }
+    close(ready[1]);
+    close(go[0]);
+    char c = 0;
+    cr_assert_eq(read(ready[0], &c, 1), 1);
+    cr_assert_eq(c, 'y', "the child could not lock %s", d);
+    close(ready[0]);
+    *tell = go[1];
+    return pid;
+}
+
+Test(output_dir, busy_directory_names_the_holder) {
+    char *d = make_tmpdir();
+    int tell;
+    pid_t holder = hold_lock_in_child(d, &tell);
+    ts_error err;
+    ts_error_clear(&err);
+    cr_assert_null(ts_output_dir_open(d, 0, &err), "a second run took a held directory");
+    char want[64];
+    snprintf(want, sizeof want, "in use by another talentsim run (pid %ld)", (long)holder);
+    cr_assert_eq(err.status, TS_EINPUT);
+    cr_assert(strstr(err.msg, want) && strstr(err.msg, d), "%s", err.msg);
+    close(tell); /* the holder dies without closing */
+    cr_assert_eq(waitpid(holder, NULL, 0), holder);
+    ts_output_dir *od = ts_output_dir_open(d, 0, &err);
+    cr_assert_not_null(od, "the lock outlived its holder: %s", err.msg);
+    char *lock = slurp(d, TS_OUTPUT_LOCK_NAME), mine[32];
+    snprintf(mine, sizeof mine, "%ld\n", (long)getpid());
+    cr_assert_str_eq(lock, mine);
+    free(lock);
+    ts_output_dir_close(od);
+    char names[1024];
+    list_dir(d, names, sizeof names);
+    cr_assert_str_eq(names, "", "the lock file stays after close");
+    remove_tree(d);
+}
+
+Test(output_dir, one_process_cannot_open_a_directory_twice) {
+    char *d = make_tmpdir();
+    ts_error err;
+    ts_error_clear(&err);
+    ts_output_dir *od = ts_output_dir_open(d, 0, &err);
+    cr_assert_not_null(od, "%s", err.msg);
+    cr_assert_null(ts_output_dir_open(d, 0, &err));
+    cr_assert(strstr(err.msg, "in use"), "%s", err.msg);
+    ts_output_dir_close(od);
+    od = ts_output_dir_open(d, 0, &err);
+    cr_assert_not_null(od, "%s", err.msg);
+    ts_output_dir_close(od);
+    remove_tree(d);
+}
+
+/* A pid that no process has now (a child that has exited and been reaped). */
+static long dead_pid(void) {
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0)
+        _exit(0);
+    cr_assert_eq(waitpid(pid, NULL, 0), pid);
+    return (long)pid;
+}
+
+Test(output_dir, temporaries_of_dead_processes_are_removed) {
+    char *d = make_tmpdir();
+    long dead = dead_pid(), live = (long)getpid();
+    char name[6][96];
+    snprintf(name[0], sizeof name[0], ".summary.csv.%ld.0", dead);
+    snprintf(name[1], sizeof name[1], ".scenario.resolved.yaml.%ld.12", dead);
+    snprintf(name[2], sizeof name[2], ".manifest.json.%ld", dead);   /* no k */
+    snprintf(name[3], sizeof name[3], ".notes.txt.%ld.0", dead);     /* not ours */
+    snprintf(name[4], sizeof name[4], ".summary.csv.%ld.0", live);
+    snprintf(name[5], sizeof name[5], ".targets.csv.x.0");
+    for (int i = 0; i < 6; i++)
+        touch(d, name[i]);
+    ts_error err;
+    ts_error_clear(&err);
+    ts_output_dir *od = ts_output_dir_open(d, 0, &err);
+    cr_assert_not_null(od, "%s", err.msg);
+    ts_output_dir_close(od);
+    for (int i = 0; i < 6; i++) {
+        char *p = join(d, name[i]);
+        cr_assert_eq(access(p, F_OK) == 0, i >= 2, "%s %s", name[i],
+                     i >= 2 ? "was removed" : "was left");
+        free(p);
+    }
+    remove_tree(d);
+}
+
+Test(output_dir, temporary_names) {
+    long pid = 0;
+    cr_assert(ts_output_temp_pid(".summary.csv.123.0", &pid));
+    cr_assert_eq(pid, 123);
+    cr_assert(ts_output_temp_pid(".scenario.resolved.yaml.7.99", &pid));
+    cr_assert_eq(pid, 7);
+    const char *no[] = {"summary.csv.1.0", ".summary.csv.1", ".summary.csv.1.",
+                        ".summary.csv..0", ".summary.csv.-1.0", ".summary.csv.0.0",
+                        ".summary.csv.1.0x", ".summary.csvx.1.0", ".foo.1.0",
+                        TS_OUTPUT_LOCK_NAME, ".summary.csv.99999999999999999999.0"};
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        cr_assert(!ts_output_temp_pid(no[i], &pid), "%s", no[i]);
 }
 
 /* ---- write_all ---- */
@@ -537,9 +699,16 @@ Test(output_write_all, failed_overwrite_keeps_earlier_run) {
     ts_error_clear(&err);
     cr_assert_eq(ts_output_write_all(d, sc, r, &test_info, &err), TS_OK, "%s", err.msg);
     char *before = slurp(d, "manifest.json");
-    cr_assert_eq(ts_output_prepare_dir(d, 1, &err), TS_OK);
+    ts_output_dir *od = ts_output_dir_open(d, 1, &err);
+    cr_assert_not_null(od, "%s", err.msg);
     cr_assert_eq(ts_output_write_all_limited(d, sc, r, &test_info, 3000, &err),
                  TS_ERUNTIME);
+    ts_run_info info = test_info;
+    volatile sig_atomic_t stop = SIGTERM;
+    info.stop = &stop;
+    cr_assert_eq(ts_output_dir_write(od, sc, r, &info, &err), TS_ERUNTIME);
+    cr_assert_str_eq(err.msg, "interrupted");
+    ts_output_dir_close(od);
     char names[1024];
     list_dir(d, names, sizeof names);
     cr_assert_str_eq(names, "manifest.json replications.csv "
@@ -574,4 +743,80 @@ Test(output_write_all, missing_directory_or_input_fails) {
     remove_tree(d);
     ts_results_free(r);
     ts_scenario_free(sc);
+}
+
+/* What a run that made its directory leaves there, after writing all files
+ * (1) or failing (0); "-" when the directory is gone. */
+static void leaves(const char *what, int extra_file, ts_status (*write)(ts_output_dir *, const char *),
+                   const char *want) {
+    char *d = make_tmpdir(), *sub = join(d, "new/res");
+    ts_error err;
+    ts_error_clear(&err);
+    ts_output_dir *od = ts_output_dir_open(sub, 0, &err);
+    cr_assert_not_null(od, "%s", err.msg);
+    if (extra_file)
+        touch(sub, "notes.txt");
+    write(od, sub);
+    ts_output_dir_close(od);
+    char names[1024] = "-";
+    if (is_dir(sub))
+        list_dir(sub, names, sizeof names);
+    cr_assert_str_eq(names, want, "%s", what);
+    free(sub);
+    remove_tree(d);
+}
+
+static ts_status write_complete(ts_output_dir *od, const char *dir) {
+    (void)dir;
+    ts_scenario *sc = make_scenario("base");
+    ts_results *r = make_results();
+    ts_error err;
+    ts_status st = ts_output_dir_write(od, sc, r, &test_info, &err);
+    cr_assert_eq(st, TS_OK, "%s", err.msg);
+    ts_results_free(r);
+    ts_scenario_free(sc);
+    return st;
+}
+
+static ts_status write_full_disk(ts_output_dir *od, const char *dir) {
+    (void)od;
+    ts_scenario *sc = make_scenario("base");
+    ts_results *r = make_results();
+    ts_error err;
+    ts_status st = ts_output_write_all_limited(dir, sc, r, &test_info, 2000, &err);
+    cr_assert_eq(st, TS_ERUNTIME);
+    ts_results_free(r);
+    ts_scenario_free(sc);
+    return st;
+}
+
+static ts_status write_interrupted(ts_output_dir *od, const char *dir) {
+    (void)dir;
+    ts_scenario *sc = make_scenario("base");
+    ts_results *r = make_results();
+    ts_run_info info = test_info;
+    volatile sig_atomic_t stop = SIGINT;
+    info.stop = &stop;
+    ts_error err;
+    ts_status st = ts_output_dir_write(od, sc, r, &info, &err);
+    cr_assert_eq(st, TS_ERUNTIME);
+    cr_assert_str_eq(err.msg, "interrupted");
+    ts_results_free(r);
+    ts_scenario_free(sc);
+    return st;
+}
+
+static ts_status write_nothing(ts_output_dir *od, const char *dir) {
+    (void)od;
+    (void)dir;
+    return TS_OK;
+}
+
+Test(output_dir, a_failed_run_removes_the_directory_it_made_if_empty) {
+    leaves("nothing written", 0, write_nothing, "-");
+    leaves("full disk", 0, write_full_disk, "-");
+    leaves("interrupted", 0, write_interrupted, "-");
+    leaves("someone else's file", 1, write_full_disk, "notes.txt");
+    leaves("complete", 0, write_complete, "manifest.json replications.csv "
+                                          "scenario.resolved.yaml summary.csv targets.csv");
 }

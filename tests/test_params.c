@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "talentsim/params.h"
+#include "talentsim/scenario.h"
 
 static const ts_param_info *must_find(const char *key) {
     const ts_param_info *pi = ts_param_find(key);
@@ -287,9 +288,12 @@ Test(params_validate, years) {
     cr_assert_eq(ts_params_validate(&p, "x.yaml", &err), TS_EINPUT);
     cr_assert_str_eq(err.key, "years.end");
     p.years.start = 1900;
-    p.years.end = 2101;
+    p.years.end = 1900 + TS_MAX_YEARS_SPAN + 1;
     cr_assert_eq(ts_params_validate(&p, "x.yaml", &err), TS_EINPUT);
-    p.years.end = 2100;
+    cr_assert_str_eq(err.msg, "years.start = 1900 to years.end = 2101 spans "
+                              "more than 200 years; allowed: years.end - "
+                              "years.start <= 200");
+    p.years.end = 1900 + TS_MAX_YEARS_SPAN;
     cr_assert_eq(ts_params_validate(&p, "x.yaml", &err), TS_OK);
     p.visa.green_card_rate = 2;
     cr_assert_eq(ts_params_validate(&p, "x.yaml", &err), TS_EINPUT);
@@ -362,4 +366,29 @@ Test(params_error, format) {
     cr_assert_str_eq(buf, "--set: error: x");
     cr_assert_eq(ts_error_set(NULL, TS_ERUNTIME, "", 0, 0, "", "x"),
                  TS_ERUNTIME);
+}
+
+/* Every formatted error is one line: control characters and Unicode line
+ * breaks in a file name are escaped, in a message replaced by spaces. */
+Test(params_error, one_line_whatever_the_file_name) {
+    ts_error err;
+    char buf[4096];
+    ts_error_set(&err, TS_EINPUT, "a\nb\r\t\x1b[2J\x7f.yaml", 2, 3, "k",
+                 "x");
+    ts_error_format(&err, buf, sizeof buf);
+    cr_assert_str_eq(buf, "a\\nb\\r\\t\\x1B[2J\\x7F.yaml:2:3: error: x");
+    ts_error_set(&err, TS_EINPUT, "n\xc2\x85l\xe2\x80\xa8p\xe2\x80\xa9\xc3\xa9",
+                 0, 0, "k", "x");
+    ts_error_format(&err, buf, sizeof buf);
+    cr_assert_str_eq(buf, "n\\u0085l\\u2028p\\u2029\xc3\xa9: error: x");
+    ts_error_set(&err, TS_EINPUT, "f", 1, 1, "k",
+                 "key 'a\nb', c\xc2\x85" "d e\xe2\x80\xa8" "f");
+    cr_assert_str_eq(err.msg, "key 'a b', c d e f");
+    char name[sizeof err.file];
+    memset(name, '\n', sizeof name - 1);
+    name[sizeof name - 1] = '\0';
+    ts_error_set(&err, TS_EINPUT, name, 1, 1, "", "x");
+    ts_error_format(&err, buf, sizeof buf);
+    cr_assert_null(strchr(buf, '\n'), "a newline in the formatted error");
+    cr_assert(strstr(buf, ":1:1: error: x"));
 }

@@ -87,12 +87,12 @@ static void expect_direction(const char *id) {
     ts_scenario_free(base);
 }
 
-Test(p5, more_suspicion_more_academic_departures, .timeout = 120) { expect_direction("P5a"); }
-Test(p5, more_suspicion_lower_stay_rates, .timeout = 120) { expect_direction("P5b"); }
-Test(p5, fewer_student_visas_fewer_us_students, .timeout = 120) { expect_direction("P5c"); }
-Test(p5, more_tax_relief_more_departures, .timeout = 120) { expect_direction("P5d"); }
-Test(p5, less_openness_fewer_joint_papers, .timeout = 120) { expect_direction("P5e"); }
-Test(p5, federal_ban_more_grant_reluctance, .timeout = 120) { expect_direction("P5f"); }
+Test(p5, more_suspicion_more_academic_departures) { expect_direction("P5a"); }
+Test(p5, more_suspicion_lower_stay_rates) { expect_direction("P5b"); }
+Test(p5, fewer_student_visas_fewer_us_students) { expect_direction("P5c"); }
+Test(p5, more_tax_relief_more_departures) { expect_direction("P5d"); }
+Test(p5, less_openness_fewer_joint_papers) { expect_direction("P5e"); }
+Test(p5, federal_ban_more_grant_reluctance) { expect_direction("P5f"); }
 
 Test(p5, every_variant_has_a_direction_and_changes_its_parameter) {
     ts_scenario *base = small_baseline("20");
@@ -145,7 +145,7 @@ static void check_without_variants(const char *spinup, ts_pattern_report *rep) {
 /* With the spin-up the first recorded years are on a steady path; without
  * it (v1's start) the half-filled survey window and the cohort structure of
  * the start population make a transient that P3 must catch. */
-Test(patterns, p3_passes_with_spinup_and_catches_the_v1_start, .timeout = 120) {
+Test(patterns, p3_passes_with_spinup_and_catches_the_v1_start) {
     ts_pattern_report with, without;
     check_without_variants("20", &with);
     check_without_variants("0", &without);

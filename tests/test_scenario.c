@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "talentsim/scenario.h"
+#include "talentsim/sim.h"
 
 typedef struct {
     char dir[64];
@@ -71,6 +73,41 @@ static ts_scenario *load_ok(tmpdir_t *t, const char *name, const char *text) {
     cr_assert_not_null(sc, "%s:%d:%d: %s", err.file, err.line, err.col,
                        err.msg);
     return sc;
+}
+
+/* Writes n bytes (NULs and all) to dir/name. */
+static const char *tmp_write_bytes(tmpdir_t *t, const char *name,
+                                   const char *data, size_t n) {
+    snprintf(t->path, sizeof t->path, "%s/%s", t->dir, name);
+    FILE *f = fopen(t->path, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(data, 1, n, f), n);
+    fclose(f);
+    return t->path;
+}
+
+/* 1-based column of the first needle in text, on its line. */
+static int col_of(const char *text, const char *needle) {
+    const char *at = strstr(text, needle), *line = at;
+    cr_assert_not_null(at, "'%s' not in the text", needle);
+    while (line > text && line[-1] != '\n')
+        line--;
+    return (int)(at - line) + 1;
+}
+
+/* A test that used to hang or take minutes arms a watchdog: SIGALRM ends
+ * its process after s seconds, which fails it without holding up the
+ * suite. (Criterion's .timeout leaves a watchdog record that LeakSanitizer
+ * reports in make test-san.) Disarmed with watchdog(0). */
+static void watchdog(unsigned s) {
+    alarm(s);
+}
+
+static double seconds_since(const struct timespec *t0) {
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) +
+           1e-9 * (double)(t1.tv_nsec - t0->tv_nsec);
 }
 
 #define ASSERT_MSG_HAS(err, s) \
@@ -471,7 +508,7 @@ Test(scenario_extends, cycle) {
     snprintf(path, sizeof path, "%s/a.yaml", t.dir);
     cr_assert_null(ts_scenario_load(path, &err));
     cr_assert_eq(err.status, TS_EINPUT);
-    ASSERT_MSG_HAS(err, "extends cycle: ");
+    ASSERT_MSG_HAS(err, "extends: cycle ");
     ASSERT_MSG_HAS(err, "a.yaml -> ");
     ASSERT_MSG_HAS(err, "b.yaml -> ");
     cr_assert(strstr(err.file, "b.yaml"));
@@ -479,7 +516,7 @@ Test(scenario_extends, cycle) {
     cr_assert_eq(err.col, 10);
     tmp_write(&t, "self.yaml", "extends: self.yaml\n");
     cr_assert_null(ts_scenario_load(t.path, &err));
-    ASSERT_MSG_HAS(err, "extends cycle");
+    ASSERT_MSG_HAS(err, "extends: cycle");
     tmp_done(&t);
 }
 
@@ -487,8 +524,8 @@ Test(scenario_extends, missing_parent) {
     ts_error err = load_fail("seed: 1\nextends: nowhere.yaml\n");
     cr_assert_str_eq(err.key, "extends");
     cr_assert_eq(err.line, 2);
-    ASSERT_MSG_HAS(err, "cannot open extends file");
-    ASSERT_MSG_HAS(err, "nowhere.yaml': No such file or directory");
+    cr_assert_str_eq(err.msg, "extends: cannot open 'nowhere.yaml': No such "
+                              "file or directory");
 }
 
 Test(scenario_extends, parent_error_points_into_parent) {
@@ -554,6 +591,10 @@ Test(scenario_api, add_policy_and_validate) {
     ts_policy pol = {.name = "bad", .from = 2020, .to = 2021, .set = &s,
                      .nset = 1};
     cr_assert_str_eq(sc->name, "");
+    cr_assert_eq(ts_scenario_validate(sc, &err), TS_EINPUT, "empty name");
+    cr_assert_str_eq(err.key, "name");
+    free(sc->name);
+    sc->name = strdup("api");
     ts_error_clear(&err);
     cr_assert_eq(ts_scenario_add_policy(sc, &pol, &err), TS_EINPUT);
     ASSERT_MSG_HAS(err, "may not set seed");
@@ -572,4 +613,442 @@ Test(scenario_api, add_policy_and_validate) {
     sc->base.years.end = 2016;
     cr_assert_eq(ts_scenario_validate(sc, &err), TS_EINPUT);
     ts_scenario_free(sc);
+}
+
+/* ---- limits, enforced while reading (docs/limits.md) ---------------------- */
+
+/* 49,000 distinct keys (98,001 nodes, inside TS_MAX_NODES): the duplicate
+ * check sorts each mapping's keys, where comparing every pair took 17 s. */
+Test(scenario_limits, many_distinct_keys_are_fast) {
+    watchdog(30);
+    enum { N = 49000 };
+    char *text = malloc(N * 16 + 64), *w = text;
+    cr_assert_not_null(text);
+    for (size_t i = 0; i < N; i++)
+        w += sprintf(w, "kk_%05zu: 1\n", i);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ts_error err = load_fail(text);
+    double dt = seconds_since(&t0);
+    cr_assert_str_eq(err.msg, "unknown key 'kk_00000'");
+    cr_assert_lt(dt, 8.0, "%.1f s for %d distinct keys", dt, N);
+    sprintf(w, "kk_00007: 2\n"); /* a duplicate after them all */
+    err = load_fail(text);
+    cr_assert_eq(err.line, N + 1);
+    cr_assert_str_eq(err.msg, "duplicate key 'kk_00007' (first at line 8)");
+    cr_assert_lt(seconds_since(&t0), 16.0);
+    free(text);
+    watchdog(0);
+}
+
+/* "x:" and a block list of n items: nodes 1 (root), 2 (x), 3 (the list),
+ * then item j is node 3 + j, on line 1 + j, column 3. */
+static char *node_list(size_t n) {
+    char *text = malloc(4 * n + 8), *w = text;
+    cr_assert_not_null(text);
+    w += sprintf(w, "x:\n");
+    for (size_t j = 0; j < n; j++)
+        w += sprintf(w, "- 1\n");
+    return text;
+}
+
+Test(scenario_limits, nodes) {
+    char *text = node_list(TS_MAX_NODES - 3); /* exactly TS_MAX_NODES */
+    ts_error err = load_fail(text);
+    cr_assert_str_eq(err.msg, "unknown key 'x'");
+    free(text);
+    text = node_list(TS_MAX_NODES - 2);
+    err = load_fail(text);
+    cr_assert_eq(err.line, TS_MAX_NODES - 1);
+    cr_assert_eq(err.col, 3);
+    cr_assert_str_eq(err.msg, "more than 100000 YAML nodes in one file; "
+                              "allowed: at most 100000 keys, values, lists "
+                              "and mappings");
+    free(text);
+}
+
+/* "x: " and depth '[' (closed again when close is set). */
+static char *brackets(size_t depth, int close) {
+    char *text = malloc(2 * depth + 8);
+    cr_assert_not_null(text);
+    memcpy(text, "x: ", 3);
+    memset(text + 3, '[', depth);
+    memset(text + 3 + depth, ']', close ? depth : 0);
+    text[3 + depth + (close ? depth : 0)] = '\0';
+    return text;
+}
+
+/* The depth limit stops the parser at level 65, where building the whole
+ * document of 80 KB of '[' first took 23 s. */
+Test(scenario_limits, nesting_stops_while_reading) {
+    watchdog(30);
+    char *text = brackets(80000, 0);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ts_error err = load_fail(text);
+    double dt = seconds_since(&t0);
+    cr_assert_str_eq(err.msg, "nesting deeper than 64 levels; allowed: at "
+                              "most 64 nested lists and mappings");
+    cr_assert_eq(err.line, 1);
+    cr_assert_eq(err.col, 3 + 65);
+    cr_assert_lt(dt, 2.0, "%.1f s for 80,000 '['", dt);
+    free(text);
+    text = brackets(TS_MAX_NESTING, 1); /* allowed: fails on its key */
+    err = load_fail(text);
+    cr_assert_str_eq(err.msg, "unknown key 'x'");
+    free(text);
+    text = brackets(TS_MAX_NESTING + 1, 1);
+    err = load_fail(text);
+    ASSERT_MSG_HAS(err, "nesting deeper than 64 levels");
+    free(text);
+    watchdog(0);
+}
+
+/* "seed: 1\n" and a comment line, n bytes in all. */
+static char *file_of_size(size_t n) {
+    char *text = malloc(n + 1);
+    cr_assert_not_null(text);
+    memcpy(text, "seed: 1\n", 8);
+    memset(text + 8, '#', n - 9);
+    text[n - 1] = '\n';
+    text[n] = '\0';
+    return text;
+}
+
+Test(scenario_limits, input_size) {
+    tmpdir_t t;
+    tmp_init(&t);
+    char *text = file_of_size(TS_MAX_INPUT_BYTES);
+    ts_scenario *sc = load_ok(&t, "big.yaml", text);
+    cr_assert_eq(sc->base.seed, 1);
+    ts_scenario_free(sc);
+    free(text);
+    text = file_of_size(TS_MAX_INPUT_BYTES + 1);
+    ts_error err;
+    ts_error_clear(&err);
+    cr_assert_null(ts_scenario_load(tmp_write(&t, "big.yaml", text), &err));
+    cr_assert_eq(err.status, TS_EINPUT);
+    cr_assert(strstr(err.file, "big.yaml"));
+    cr_assert_eq(err.line, 1);
+    cr_assert_eq(err.col, 1);
+    cr_assert_str_eq(err.msg, "the file has 1048577 bytes; allowed: at most "
+                              "1048576 bytes (1 MiB) per scenario file");
+    cr_assert_null(ts_scenario_load(
+        tmp_write(&t, "child.yaml", "seed: 2\nextends: big.yaml\n"), &err));
+    cr_assert(strstr(err.file, "child.yaml"), "%s", err.file);
+    cr_assert_eq(err.line, 2);
+    cr_assert_eq(err.col, 10);
+    cr_assert_str_eq(err.key, "extends");
+    cr_assert_str_eq(err.msg, "extends: 'big.yaml' has 1048577 bytes; "
+                              "allowed: at most 1048576 bytes (1 MiB) per "
+                              "scenario file");
+    free(text);
+    tmp_done(&t);
+}
+
+/* Expects loading child (which names its parent on line 1, column 10) to
+ * fail there with msg. */
+static void expect_extends_error(tmpdir_t *t, const char *parent,
+                                 const char *msg) {
+    char text[600];
+    snprintf(text, sizeof text, "extends: %s\nseed: 1\n", parent);
+    ts_error err;
+    ts_error_clear(&err);
+    cr_assert_null(ts_scenario_load(tmp_write(t, "child.yaml", text), &err));
+    cr_assert_eq(err.status, TS_EINPUT);
+    cr_assert(strstr(err.file, "child.yaml"), "%s: %s", err.file, err.msg);
+    cr_assert_eq(err.line, 1);
+    cr_assert_eq(err.col, 10);
+    cr_assert_str_eq(err.key, "extends");
+    cr_assert_str_eq(err.msg, msg);
+}
+
+/* A FIFO is refused by its type instead of waited on (this hung), and a
+ * device or directory is reported at the `extends:` that names it. */
+Test(scenario_extends, only_regular_files) {
+    watchdog(20);
+    tmpdir_t t;
+    tmp_init(&t);
+    char path[600];
+    snprintf(path, sizeof path, "%s/p.fifo", t.dir);
+    cr_assert_eq(mkfifo(path, 0600), 0);
+    expect_extends_error(&t, "p.fifo",
+                         "extends: 'p.fifo' is a FIFO, not a regular file");
+    expect_extends_error(&t, "/dev/zero", "extends: '/dev/zero' is a "
+                         "character device, not a regular file");
+    expect_extends_error(&t, "/tmp", "extends: '/tmp' is a directory, not a "
+                         "regular file");
+    ts_error err;
+    ts_error_clear(&err);
+    cr_assert_null(ts_scenario_load(path, &err));
+    cr_assert_eq(err.status, TS_EINPUT);
+    cr_assert_str_eq(err.file, path);
+    cr_assert_str_eq(err.msg, "a FIFO, not a regular file");
+    tmp_done(&t);
+    watchdog(0);
+}
+
+/* ---- reader errors and file names in messages ------------------------------- */
+
+/* Bytes libyaml's reader refuses are reported at their line and column
+ * (columns count characters), not "at byte N". */
+Test(scenario_errors, reader_errors_have_line_and_column) {
+#define BYTES(s) s, sizeof s - 1
+    static const struct {
+        const char *text;
+        size_t len;
+        int line, col;
+        const char *msg;
+    } cases[] = {
+        {BYTES("seed: 1\nname: ab\xff\n"), 2, 9,
+         "invalid YAML: invalid leading UTF-8 octet (0xFF)"},
+        {BYTES("seed: 1\n# caf\xc3\xa9 \x01\n"), 2, 8,
+         "invalid YAML: control characters are not allowed (0x1)"},
+        {BYTES("seed: 1\nx: a\0b\n"), 2, 5,
+         "invalid YAML: control characters are not allowed (0x0)"},
+        {BYTES("a: 1\r\nb: 2\r\nc: \x1b\n"), 3, 4,
+         "invalid YAML: control characters are not allowed (0x1B)"},
+        {BYTES("\xef\xbb\xbfseed: 1\nname: \xc3"), 2, 7,
+         "invalid YAML: incomplete UTF-8 octet sequence"},
+    };
+#undef BYTES
+    tmpdir_t t;
+    tmp_init(&t);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ts_error err;
+        ts_error_clear(&err);
+        cr_assert_null(ts_scenario_load(tmp_write_bytes(&t, "r.yaml",
+                                        cases[i].text, cases[i].len), &err));
+        cr_assert_eq(err.status, TS_EINPUT);
+        cr_expect_eq(err.line, cases[i].line, "case %zu: line %d", i, err.line);
+        cr_expect_eq(err.col, cases[i].col, "case %zu: col %d", i, err.col);
+        cr_expect_str_eq(err.msg, cases[i].msg, "case %zu", i);
+    }
+    tmp_done(&t);
+}
+
+/* A file name with a newline or a Unicode line break stays on one line. */
+Test(scenario_errors, file_name_with_line_breaks) {
+    tmpdir_t t;
+    tmp_init(&t);
+    ts_error err;
+    ts_error_clear(&err);
+    cr_assert_null(ts_scenario_load(
+        tmp_write(&t, "a\nb\xe2\x80\xa8.yaml", "sead: 1\n"), &err));
+    char buf[2048], want[600];
+    ts_error_format(&err, buf, sizeof buf);
+    snprintf(want, sizeof want, "%s/a\\nb\\u2028.yaml:1:1: error: unknown key "
+             "'sead'; did you mean 'seed'?", t.dir);
+    cr_assert_str_eq(buf, want);
+    tmp_done(&t);
+}
+
+/* ---- scenario names ------------------------------------------------------------ */
+
+Test(scenario_names, rule) {
+    char longest[TS_MAX_NAME_LEN + 2];
+    memset(longest, 'a', TS_MAX_NAME_LEN);
+    longest[TS_MAX_NAME_LEN] = '\0';
+    const char *ok[] = {"a", "baseline", "v1.2_x-Y", "0", "a..b", longest};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        cr_expect(ts_scenario_name_ok(ok[i]), "'%s' refused", ok[i]);
+    const char *bad[] = {NULL, "", ".", "..", ".hidden", "../../x", "a/b",
+                         "a b", "caf\xc3\xa9", "a\nb", "a\\b", "~x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        cr_expect_not(ts_scenario_name_ok(bad[i]), "'%s' accepted", bad[i]);
+    longest[TS_MAX_NAME_LEN] = 'a';
+    longest[TS_MAX_NAME_LEN + 1] = '\0';
+    cr_expect_not(ts_scenario_name_ok(longest), "101 characters accepted");
+}
+
+/* `name:` becomes a directory under results/: a path is refused at the
+ * name's position, in a parent too. */
+Test(scenario_names, name_key_checked_at_its_position) {
+    ts_error err = load_fail("seed: 1\nname: \"../../x\"\n");
+    cr_assert_eq(err.line, 2);
+    cr_assert_eq(err.col, 7);
+    cr_assert_str_eq(err.key, "name");
+    cr_assert_str_eq(err.msg, "name '../../x' cannot name a results "
+                              "directory; allowed: 1 to 100 characters from "
+                              "A-Z a-z 0-9 . _ -, not starting with '.'");
+    tmpdir_t t;
+    tmp_init(&t);
+    tmp_write(&t, "parent.yaml", "name: my parent\n");
+    ts_error_clear(&err);
+    cr_assert_null(ts_scenario_load(
+        tmp_write(&t, "child.yaml", "extends: parent.yaml\nname: ok\n"), &err));
+    cr_assert(strstr(err.file, "parent.yaml"), "%s", err.file);
+    ASSERT_MSG_HAS(err, "name 'my parent' cannot name");
+    tmp_done(&t);
+}
+
+/* Without `name:`, the file's stem names the results: "...yaml" would
+ * write into results/.. */
+Test(scenario_names, file_stem_checked) {
+    tmpdir_t t;
+    tmp_init(&t);
+    ts_error err;
+    ts_error_clear(&err);
+    cr_assert_null(ts_scenario_load(tmp_write(&t, "...yaml", "seed: 1\n"), &err));
+    cr_assert_eq(err.status, TS_EINPUT);
+    cr_assert_str_eq(err.key, "name");
+    ASSERT_MSG_HAS(err, "name '..' (from the file name; set name: instead) "
+                        "cannot name a results directory");
+    ts_scenario *sc = load_ok(&t, "...yaml", "seed: 1\nname: dots\n");
+    cr_assert_str_eq(sc->name, "dots");
+    ts_scenario_free(sc);
+    tmp_done(&t);
+}
+
+Test(scenario_names, validate_refuses_api_names) {
+    ts_scenario *sc = ts_scenario_alloc("../x");
+    ts_error err;
+    cr_assert_eq(ts_scenario_validate(sc, &err), TS_EINPUT);
+    cr_assert_str_eq(err.key, "name");
+    cr_assert_eq(err.line, 0);
+    ts_scenario_free(sc);
+}
+
+/* ---- targets: years and observed values ----------------------------------------- */
+
+/* Expects text to fail at the first needle with key and message msg. */
+static void expect_fail_at(const char *text, const char *needle,
+                           const char *key, const char *msg) {
+    ts_error err = load_fail(text);
+    const char *at = strstr(text, needle);
+    int line = 1;
+    for (const char *c = text; c < at; c++)
+        line += *c == '\n';
+    cr_assert_eq(err.line, line, "%s", err.msg);
+    cr_assert_eq(err.col, col_of(text, needle), "%s", err.msg);
+    cr_assert_str_eq(err.key, key);
+    cr_assert_str_eq(err.msg, msg);
+}
+
+Test(scenario_target_errors, year_and_observed_ranges) {
+    expect_fail_at("targets:\n  - {metric: fear.us_mean, year: 2036, "
+                   "observed: 1, source: s}\n", "2036", "year",
+                   "target #1 (fear.us_mean): year = 2036 is outside the "
+                   "simulated years; allowed: [2015, 2035] (years.start, "
+                   "years.end)");
+    expect_fail_at("years.start: 2016\ntargets:\n  - {metric: fear.us_mean, "
+                   "year: 2015, observed: 1, source: s}\n", "2015", "year",
+                   "target #1 (fear.us_mean): year = 2015 is outside the "
+                   "simulated years; allowed: [2016, 2035] (years.start, "
+                   "years.end)");
+    expect_fail_at("targets:\n  - {metric: fear.us_mean, year: 2020, "
+                   "observed: 1, source: s}\n  - {metric: survey.feel_unsafe,"
+                   " year: 2021, observed: 1.7, n: 10, source: s}\n", "1.7",
+                   "observed", "target #2 (survey.feel_unsafe): observed = "
+                   "1.7 is out of range; allowed: a share in [0, 1]");
+    expect_fail_at("targets:\n  - {metric: survey.feel_unsafe, year: 2021, "
+                   "observed: -0.1, source: s}\n", "-0.1", "observed",
+                   "target #1 (survey.feel_unsafe): observed = -0.1 is out of "
+                   "range; allowed: a share in [0, 1]");
+    expect_fail_at("targets:\n  - {metric: flows.cn_to_us, year: 2021, "
+                   "observed: -5, source: s}\n", "-5", "observed",
+                   "target #1 (flows.cn_to_us): observed = -5 is out of range;"
+                   " allowed: a count >= 0");
+    tmpdir_t t;
+    tmp_init(&t);
+    ts_scenario *sc = load_ok(&t, "ok.yaml", "years.end: 2040\ntargets:\n"
+        "  - {metric: survey.feel_unsafe, year: 2015, observed: 0, source: s}\n"
+        "  - {metric: survey.feel_unsafe, year: 2040, observed: 1, source: s}\n"
+        "  - {metric: flows.cn_to_us, year: 2021, observed: 0, source: s}\n"
+        "  - {metric: fear.us_mean, year: 2021, observed: -3, source: s}\n");
+    cr_assert_eq(sc->ntargets, 4);
+    ts_error err;
+    cr_assert_eq(ts_scenario_set(sc, "years.start", "2016", "--set", &err),
+                 TS_OK);
+    cr_assert_eq(ts_scenario_validate(sc, &err), TS_EINPUT);
+    cr_assert_str_eq(err.key, "year");
+    cr_assert_eq(err.line, 0, "no position after --set");
+    ASSERT_MSG_HAS(err, "year = 2015 is outside the simulated years");
+    ts_scenario_free(sc);
+    tmp_done(&t);
+}
+
+/* ---- at least one agent ----------------------------------------------------------- */
+
+static const char zero_population[] =
+    "population:\n"
+    "  us: {students: 0, early: 0, senior: 0}\n"
+    "  cn: {students: 0, early: 0, senior: 0}\n";
+
+Test(scenario_agents, tiny_sample_fraction_refused) {
+    expect_fail_at("seed: 1\nsample_fraction: 1e-12\n", "1e-12",
+                   "sample_fraction", "sample_fraction = 1e-12 leaves no "
+                   "agent to simulate (the largest start count or yearly "
+                   "inflow, 51314.2 persons, scales to less than one); "
+                   "allowed: sample_fraction >= 9.75e-06 for this population,"
+                   " up to 1");
+}
+
+Test(scenario_agents, empty_population_refused) {
+    char text[600];
+    snprintf(text, sizeof text, "%sinflow: {us_students.base: 0, "
+             "cn_students.base: 0}\n", zero_population);
+    expect_fail_at(text, "0, early", "population.us.students",
+                   "no agent to simulate: every population count and every "
+                   "year's student inflow is zero; allowed: at least one "
+                   "population.* count or inflow.*.base of 1 or more");
+    /* US students a visa ban keeps out are no inflow either */
+    snprintf(text, sizeof text, "%sinflow: {us_students.base: 100, "
+             "cn_students.base: 0}\nvisa.student_approval: 0\n",
+             zero_population);
+    ts_error err = load_fail(text);
+    ASSERT_MSG_HAS(err, "no agent to simulate");
+    /* an inflow, or a policy that opens one, is enough */
+    tmpdir_t t;
+    tmp_init(&t);
+    ts_scenario_free(load_ok(&t, "in.yaml", zero_population));
+    snprintf(text, sizeof text, "%sinflow: {us_students.base: 0, "
+             "cn_students.base: 0}\npolicies:\n  - {name: open, from: 2035, "
+             "set: {inflow.cn_students.base: 1}}\n", zero_population);
+    ts_scenario_free(load_ok(&t, "late.yaml", text));
+    tmp_done(&t);
+}
+
+/* The check counts agents as the engine does: 1000 students at the
+ * suggested fraction 0.0005 are one agent, just below it none. */
+Test(scenario_agents, threshold_agrees_with_the_engine) {
+    ts_scenario *sc = ts_scenario_alloc("one");
+    const char *set[][2] = {
+        {"population.us.students", "0"}, {"population.us.early", "0"},
+        {"population.us.senior", "0"}, {"population.cn.students", "1000"},
+        {"population.cn.early", "0"}, {"population.cn.senior", "0"},
+        {"inflow.us_students.base", "0"}, {"inflow.cn_students.base", "0"},
+        {"replications", "1"}, {"years.spinup", "0"}, {"years.end", "2016"},
+        {"sample_fraction", "0.000499"}};
+    ts_error err;
+    for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
+        cr_assert_eq(ts_scenario_set(sc, set[i][0], set[i][1], "t", &err),
+                     TS_OK, "%s", err.msg);
+    cr_assert_eq(ts_scenario_validate(sc, &err), TS_EINPUT);
+    cr_assert_str_eq(err.key, "sample_fraction");
+    ASSERT_MSG_HAS(err, "allowed: sample_fraction >= 0.0005 ");
+    cr_assert_eq(ts_scenario_set(sc, "sample_fraction", "0.0005", "t", &err),
+                 TS_OK);
+    cr_assert_eq(ts_scenario_validate(sc, &err), TS_OK, "%s", err.msg);
+    ts_run_opts opt = {.threads = 1};
+    ts_results *res = NULL;
+    cr_assert_eq(ts_sim_run(sc, &opt, &res, &err), TS_OK, "%s", err.msg);
+    cr_assert_gt(res->agent_years, 0.0, "the engine simulated no agent");
+    ts_results_free(res);
+    ts_scenario_free(sc);
+}
+
+/* ---- open-ended policies follow years.end set after them ---------------------------- */
+
+Test(scenario_extends, open_policy_follows_child_years_end) {
+    tmpdir_t t;
+    tmp_init(&t);
+    tmp_write(&t, "parent.yaml", "policies:\n  - {name: open, from: 2020, "
+                                 "set: {suspicion.level: 0.3}}\n");
+    ts_scenario *sc = load_ok(&t, "child.yaml",
+                              "extends: parent.yaml\nyears.end: 2040\n");
+    cr_assert_eq(sc->policies[0].to_open, 1);
+    cr_assert_eq(sc->policies[0].to, 2040);
+    ts_scenario_free(sc);
+    tmp_done(&t);
 }

@@ -4,10 +4,17 @@
  * Every file is written atomically: all files of a run go to temporary files
  * in the output directory first and are renamed into place only when every
  * one was written and flushed without error; on failure the temporaries are
- * removed, so no partial result file is ever left behind. */
+ * removed, so no partial result file is ever left behind.
+ *
+ * A run owns its output directory from ts_output_dir_open to
+ * ts_output_dir_close: it holds an advisory lock (flock) on the lock file
+ * ".talentsim.lock" in it, which names the holder's pid, so a second run
+ * on the same directory fails at once instead of mixing files with the first.
+ * The kernel drops the lock when the holder dies, however it dies. */
 #ifndef TALENTSIM_OUTPUT_H
 #define TALENTSIM_OUTPUT_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -22,20 +29,36 @@ typedef struct {
     const char *input_path;     /* scenario file given on the command line */
     int threads;
     double wall_seconds;
+    /* May be NULL. Checked when all temporaries are written, before the
+     * renames: when nonzero, the temporaries are removed and the writing
+     * fails with "interrupted" (TS_ERUNTIME). Once begun, the renames
+     * complete. */
+    volatile sig_atomic_t *stop;
 } ts_run_info;
 
-/* Creates dir (and parents) if needed and checks that it is writable. Refuses
- * (TS_EINPUT) a directory holding results of an earlier run (a manifest.json)
- * unless force is set. */
-ts_status ts_output_prepare_dir(const char *dir, int force, ts_error *err);
+/* An output directory locked for one run. */
+typedef struct ts_output_dir ts_output_dir;
+
+/* Takes dir for one run: creates it (and parents) if needed, checks that it
+ * is a writable directory, takes its lock, removes the temporaries that dead
+ * processes left there (".NAME.<pid>.<k>" whose pid no longer exists), and
+ * refuses a directory holding results of an earlier run (a manifest.json)
+ * unless force is set. NULL on failure (TS_EINPUT for a bad, busy or used
+ * directory; the message of a busy one names the holder's pid). */
+ts_output_dir *ts_output_dir_open(const char *dir, int force, ts_error *err);
 
 /* Writes summary.csv, replications.csv, targets.csv, scenario.resolved.yaml
- * and manifest.json into dir, all or nothing. */
-ts_status ts_output_write_all(const char *dir, const ts_scenario *sc,
+ * and manifest.json into the directory, all or nothing. */
+ts_status ts_output_dir_write(ts_output_dir *od, const ts_scenario *sc,
                               const ts_results *res, const ts_run_info *info,
                               ts_error *err);
 
-/* Individual writers to an open stream (used by ts_output_write_all and tests).
+/* Releases the lock and frees od; NULL is a no-op. Unless a complete result
+ * set was written, the directories that ts_output_dir_open created are
+ * removed again if they are empty. */
+void ts_output_dir_close(ts_output_dir *od);
+
+/* Individual writers to an open stream (used by ts_output_dir_write and tests).
  * Return 0 on success, -1 on a stream error. */
 int ts_write_summary_csv(FILE *f, const ts_scenario *sc, const ts_results *r);
 int ts_write_replications_csv(FILE *f, const ts_scenario *sc, const ts_results *r);

@@ -15,6 +15,17 @@
 #include "talentsim/error.h"
 #include "talentsim/params.h"
 
+/* Limits on what a scenario may ask for, each defined here once and enforced
+ * while reading, before any work that grows faster than the input
+ * (docs/limits.md lists them with where they are checked). */
+#define TS_MAX_INPUT_BYTES 1048576 /* bytes in one scenario file (1 MiB) */
+#define TS_MAX_NESTING 64          /* nested YAML lists and mappings */
+#define TS_MAX_NODES 100000        /* YAML nodes (keys, values, lists,
+                                      mappings) in one file */
+#define TS_MAX_EXTENDS 16          /* files in one `extends:` chain */
+#define TS_MAX_YEARS_SPAN 200      /* years.end - years.start */
+#define TS_MAX_NAME_LEN 100        /* characters in a scenario name */
+
 typedef struct {
     const ts_param_info *param; /* row of the parameter table */
     double value;               /* checked against the row's range */
@@ -37,7 +48,8 @@ typedef struct {
 } ts_target;
 
 typedef struct {
-    char *name;        /* `name:` of the top file, else the file's stem */
+    char *name;        /* `name:` of the top file, else the file's stem; a
+                          directory name for results (ts_scenario_name_ok) */
     char *description; /* `description:`, or "" */
     char *path;        /* file it was loaded from, or "" */
     ts_params base;    /* effective base values (defaults + files + --set) */
@@ -69,8 +81,15 @@ ts_status ts_scenario_set_assignment(ts_scenario *sc, const char *assignment,
 ts_status ts_scenario_add_policy(ts_scenario *sc, const ts_policy *pol,
                                  ts_error *err);
 
-/* Checks cross-parameter constraints and policy years against the base
- * years (from <= to, inside [years.start, years.end]). */
+/* 1 when name can name a results directory: 1 to TS_MAX_NAME_LEN
+ * characters from A-Z a-z 0-9 . _ -, not starting with '.'; else 0. */
+int ts_scenario_name_ok(const char *name);
+
+/* Checks the name (ts_scenario_name_ok), cross-parameter constraints, policy
+ * years against the base years (from <= to, inside [years.start,
+ * years.end]), targets (year inside [years.start, years.end], observed in
+ * [0, 1] for a share and >= 0 for a count) and that the run simulates at
+ * least one agent (start population or inflow after sample_fraction). */
 ts_status ts_scenario_validate(const ts_scenario *sc, ts_error *err);
 
 /* P_t: base values with every policy active in year applied in order. */

@@ -3,6 +3,7 @@
 #ifndef TALENTSIM_SIM_H
 #define TALENTSIM_SIM_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,9 +19,14 @@ typedef struct {
     int threads;             /* OpenMP threads, >= 1 */
     ts_progress_fn progress; /* may be NULL */
     void *progress_ctx;
+    /* May be NULL. Read before every simulated year of every replication;
+     * when nonzero (a signal handler may set it), the run stops there. */
+    volatile sig_atomic_t *stop;
 } ts_run_opts;
 
-/* Runs sc->base.replications replications. Bit-identical for any threads. */
+/* Runs sc->base.replications replications. Bit-identical for any threads.
+ * When opt->stop is set during the run: TS_ERUNTIME, message "interrupted",
+ * *out NULL. */
 ts_status ts_sim_run(const ts_scenario *sc, const ts_run_opts *opt,
                      ts_results **out, ts_error *err);
 

@@ -54,16 +54,24 @@ static int time_run(const ts_scenario *sc, int threads, ts_timing *out) {
 
 static const char *verdict(int ok) { return ok ? "PASS" : "FAIL"; }
 
-/* Runs the workload at 1 and at `threads` threads; returns the scaling. */
-static int bench_mode(const char *label, const char *reps, const char *fraction, int threads,
-                      double *rate1, double *scaling) {
+/* Default parameters with reps replications at sample_fraction fraction. */
+static ts_scenario *workload(const char *reps, const char *fraction) {
     ts_error err;
     ts_scenario *sc = ts_scenario_alloc("bench");
     if (!sc || ts_scenario_set(sc, "replications", reps, "bench", &err) != TS_OK ||
         ts_scenario_set(sc, "sample_fraction", fraction, "bench", &err) != TS_OK) {
         ts_scenario_free(sc);
-        return -1;
+        return NULL;
     }
+    return sc;
+}
+
+/* Runs the workload at 1 and at `threads` threads; returns the scaling. */
+static int bench_mode(const char *label, const char *reps, const char *fraction, int threads,
+                      double *rate1, double *scaling) {
+    ts_scenario *sc = workload(reps, fraction);
+    if (!sc)
+        return -1;
     ts_timing one, all;
     int rc = time_run(sc, 1, &one) == 0 && time_run(sc, threads, &all) == 0 ? 0 : -1;
     ts_scenario_free(sc);
@@ -102,42 +110,114 @@ static int bench_spinup(int threads) {
     return rc;
 }
 
-static int bench_baseline(const char *path, int threads) {
-    ts_error err;
-    ts_error_clear(&err);
-    ts_scenario *sc = ts_scenario_load(path, &err);
-    if (!sc || ts_scenario_set(sc, "sample_fraction", "1", "bench", &err) != TS_OK) {
-        ts_cli_report_error(&err);
-        ts_scenario_free(sc);
-        return -1;
-    }
+static int bench_baseline(const ts_scenario *sc, int threads) {
     ts_timing t;
     int rc = time_once(sc, threads, &t);
     if (rc == 0)
         printf("%-34s %lld replications, %.3g agent-years in %.1f s at %d threads "
-               "(target < %.0f s: %s)\n", path, (long long)sc->base.replications,
+               "(target < %.0f s: %s)\n", sc->path, (long long)sc->base.replications,
                t.agent_years, t.seconds, threads, TS_TARGET_BASELINE_S,
                verdict(t.seconds < TS_TARGET_BASELINE_S));
-    ts_scenario_free(sc);
     return rc;
 }
 
-int ts_bench_main(int argc, char **argv) {
+#define PROG "talentsim bench"
+#define usage_error(...) ts_cli_usage_error(PROG, __VA_ARGS__)
+
+typedef struct {
+    int threads;
+    const char *baseline;   /* --baseline, or NULL */
+    const char *max_memory; /* --max-memory, or NULL */
+} ts_bench_opts;
+
+static void usage(FILE *f) {
+    fprintf(f,
+        "Usage: " PROG " [--threads N] [--baseline FILE] [--max-memory SIZE]\n"
+        "\n"
+        "Measures throughput (agent-years per second) at 1 and N threads on two\n"
+        "fixed workloads with default parameters (8 replications at\n"
+        "sample_fraction 0.25; 1 replication of the full population), the bytes\n"
+        "of state per agent and the cost of the spin-up, each the median of %d\n"
+        "runs, and prints them beside their targets (docs/performance.md).\n"
+        "\n"
+        "Options:\n"
+        "  -t, --threads N      threads of the parallel runs, 1 to %d\n"
+        "                       (default: all cores)\n"
+        "  -b, --baseline FILE  also time this scenario once at sample_fraction 1\n"
+        "      --max-memory SIZE\n"
+        "                       refuse workloads estimated to need more (e.g. 512M,\n"
+        "                       8G); the available memory is always a limit\n"
+        "  -h, --help           show this help and exit\n"
+        "\n"
+        "Exit status: 0 measured (a FAIL beside a target is not an error),\n"
+        "1 runtime failure, 2 bad usage or bad input.\n", TS_BENCH_REPEAT, TS_MAX_THREADS);
+}
+
+/* Returns -1 to continue, else an exit code. */
+static int parse_args(ts_bench_opts *o, int argc, char **argv) {
+    enum { OPT_MAX_MEMORY = 256 };
     static const struct option opts[] = {{"threads", required_argument, 0, 't'},
                                          {"baseline", required_argument, 0, 'b'},
+                                         {"max-memory", required_argument, 0, OPT_MAX_MEMORY},
                                          {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int threads = omp_get_num_procs(), c;
-    const char *baseline = NULL;
-    while ((c = getopt_long(argc, argv, "t:b:h", opts, NULL)) != -1) {
-        if (c == 't' && atoi(optarg) >= 1)
-            threads = atoi(optarg);
-        else if (c == 'b')
-            baseline = optarg;
-        else {
-            fprintf(stderr, "Usage: talentsim bench [--threads N] [--baseline FILE]\n");
-            return c == 'h' ? 0 : 2;
-        }
+    int c;
+    double bytes;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":t:b:h", opts, NULL)) != -1) {
+        if (c == 't' && ts_cli_parse_threads(optarg, &o->threads) != 0)
+            return usage_error("--threads must be an integer in [1, %d], got '%s'",
+                               TS_MAX_THREADS, optarg);
+        if (c == OPT_MAX_MEMORY && ts_cli_parse_size(optarg, &bytes) != 0)
+            return usage_error("--max-memory must be a size such as 512M or 8G, got '%s'",
+                               optarg);
+        if (c == 'b')
+            o->baseline = optarg;
+        else if (c == OPT_MAX_MEMORY)
+            o->max_memory = optarg;
+        else if (c == 'h')
+            return usage(stdout), 0;
+        else if (c == ':')
+            return usage_error("option '%s' needs a value", argv[optind - 1]);
+        else if (c != 't')
+            return usage_error("unknown option '%s'", argv[optind - 1]);
     }
+    if (optind < argc)
+        return usage_error("unexpected argument '%s'", argv[optind]);
+    return -1;
+}
+
+/* Loads --baseline at sample_fraction 1 (NULL path: *out = NULL) and
+ * refuses, before anything runs, a workload that would not fit in memory.
+ * Returns 0 or an exit code. */
+static int prepare(const ts_bench_opts *o, ts_scenario **out) {
+    static const char *const workloads[][2] = {{"8", "0.25"}, {"1", "1"}};
+    ts_error err;
+    ts_error_clear(&err);
+    *out = NULL;
+    for (size_t i = 0; i < sizeof workloads / sizeof workloads[0]; i++) {
+        ts_scenario *sc = workload(workloads[i][0], workloads[i][1]);
+        int rc = sc ? ts_cli_memory_guard(sc, o->threads, o->max_memory) : EXIT_RUNTIME;
+        ts_scenario_free(sc);
+        if (rc != 0)
+            return rc;
+    }
+    if (!o->baseline)
+        return 0;
+    ts_scenario *sc = ts_scenario_load(o->baseline, &err);
+    if (!sc || ts_scenario_set(sc, "sample_fraction", "1", "bench", &err) != TS_OK) {
+        ts_scenario_free(sc);
+        return ts_cli_report_error(&err);
+    }
+    int rc = ts_cli_memory_guard(sc, o->threads, o->max_memory);
+    if (rc == 0)
+        *out = sc;
+    else
+        ts_scenario_free(sc);
+    return rc;
+}
+
+/* Every figure, in order; 0 or 1. */
+static int bench_all(int threads, const ts_scenario *baseline) {
     ts_params d;
     ts_params_default(&d);
     printf("talentsim bench: default parameters, years %lld-%lld after a %lld-year spin-up "
@@ -161,4 +241,18 @@ int ts_bench_main(int argc, char **argv) {
     if (bench_spinup(threads) != 0)
         return 1;
     return baseline && bench_baseline(baseline, threads) != 0 ? 1 : 0;
+}
+
+int ts_bench_main(int argc, char **argv) {
+    int procs = omp_get_num_procs();
+    ts_bench_opts o = {.threads = procs < TS_MAX_THREADS ? procs : TS_MAX_THREADS};
+    int rc = parse_args(&o, argc, argv);
+    if (rc >= 0)
+        return rc;
+    ts_scenario *baseline = NULL;
+    rc = prepare(&o, &baseline);
+    if (rc == 0)
+        rc = bench_all(o.threads, baseline);
+    ts_scenario_free(baseline);
+    return rc;
 }

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 
+#include "talentsim/estimate.h"
 #include "talentsim/scenario.h"
 #include "talentsim/sim.h"
 
@@ -21,6 +22,12 @@ double ts_now(void);
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_CHECK_FAILED = 3, TS_MAX_OVERRIDES = 256 };
 
+/* Most OpenMP threads a run may ask for (docs/limits.md): results do not
+ * depend on the count, and beyond the cores of the largest common machines
+ * more threads only cost memory and start-up time (libgomp crashed at
+ * 100000). */
+enum { TS_MAX_THREADS = 1024 };
+
 /* Prints err as "file:line:col: error: msg" on stderr; returns the exit
  * code for it (2 bad input, 1 runtime failure). */
 int ts_cli_report_error(const ts_error *err);
@@ -29,17 +36,39 @@ int ts_cli_report_error(const ts_error *err);
 int ts_cli_usage_error(const char *prog, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* --threads: an integer in [1, 4096]; 0 or -1. */
+/* --threads: an integer in [1, TS_MAX_THREADS]; 0 or -1. */
 int ts_cli_parse_threads(const char *s, int *out);
 
-/* Parameter overrides ("key=value") in command-line order. */
+/* --max-memory: a positive size in bytes with an optional binary suffix
+ * K, M, G, T (also KB/KiB...; 512M = 512 MiB, 1.5G); 0 or -1. */
+int ts_cli_parse_size(const char *s, double *bytes);
+
+/* Memory this process may still use, in bytes: the smaller of MemAvailable
+ * (/proc/meminfo, else free pages) and, for the cgroup of the process and
+ * each cgroup above it, its memory limit less its usage (v2 memory.max,
+ * v1 memory.limit_in_bytes; reclaimable page cache counts as free).
+ * -1 when none of them can be read. */
+double ts_cli_available_memory(void);
+
+/* Refuses a run whose memory estimate (talentsim/estimate.h) exceeds the
+ * available memory, or max_memory_text (--max-memory, may be NULL) when
+ * that is lower. Returns 0 to go on, else prints the error and returns
+ * the exit code (2 with the estimate and the limit). */
+int ts_cli_memory_guard(const ts_scenario *sc, int threads, const char *max_memory_text);
+
+/* The same for an estimate made by the caller (e.g. several runs). */
+int ts_cli_memory_check(const ts_memory_estimate *e, const char *max_memory_text);
+
+/* Parameter overrides in command-line order. The texts are borrowed (argv)
+ * and used whole: nothing is copied or cut here. */
 typedef struct {
-    const char *items[TS_MAX_OVERRIDES];
-    char owned[TS_MAX_OVERRIDES][64]; /* storage for --reps/--seed forms */
+    const char *keys[TS_MAX_OVERRIDES];   /* "replications", "seed", or NULL */
+    const char *values[TS_MAX_OVERRIDES]; /* the value, or "key=value" when key is NULL */
     int n;
 } ts_overrides;
 
-/* Adds "key=value" (key NULL: value is already an assignment); -1 when full. */
+/* Adds key=value (key NULL: value is already an assignment). Returns -1
+ * when TS_MAX_OVERRIDES are already there: the caller must report it. */
 int ts_overrides_add(ts_overrides *o, const char *key, const char *value);
 
 /* Loads the scenario at path, applies the overrides and validates it. */

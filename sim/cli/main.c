@@ -1,12 +1,17 @@
 /* talentsim: run a YAML policy scenario end to end.
  *
- * Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad input. */
+ * Exit codes: 0 success, 1 runtime failure (standard output that cannot be
+ * written included), 2 bad usage or bad input (a busy output directory
+ * included), 128 + signal number when SIGINT or SIGTERM stopped a run. */
+#include <errno.h>
 #include <getopt.h>
 #include <gsl/gsl_errno.h>
 #include <limits.h>
 #include <omp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,6 +30,7 @@
 typedef struct {
     const char *scenario;
     const char *outdir;
+    const char *max_memory; /* --max-memory, or NULL */
     int threads, force, quiet, dump;
     char command[4096];     /* argv as typed, before getopt permutes it */
     ts_overrides overrides; /* --set, --reps, --seed in command-line order */
@@ -34,7 +40,7 @@ static void usage(FILE *f) {
     fprintf(f,
         "Usage: talentsim SCENARIO.yaml [options]\n"
         "       talentsim check-patterns SCENARIO.yaml [options]\n"
-        "       talentsim bench [--threads N] [--baseline FILE]\n"
+        "       talentsim bench [--threads N] [--baseline FILE] [--max-memory SIZE]\n"
         "\n"
         "Simulates the scenario's replications and writes CSV results to\n"
         "results/<scenario name>/ (summary.csv, replications.csv, targets.csv,\n"
@@ -44,12 +50,15 @@ static void usage(FILE *f) {
         "Options:\n"
         "  -r, --reps N         number of replications (same as --set replications=N)\n"
         "  -s, --seed S         master seed (same as --set seed=S)\n"
-        "  -t, --threads N      OpenMP threads (default: all cores); results do not\n"
-        "                       depend on it\n"
+        "  -t, --threads N      OpenMP threads, 1 to 1024 (default: all cores); results\n"
+        "                       do not depend on it\n"
         "      --set KEY=VALUE  override a parameter by its dotted key, repeatable,\n"
         "                       e.g. --set visa.work_approval=0.8 (see docs/parameters.md)\n"
         "  -o, --output DIR     results directory (default: results/<scenario name>)\n"
         "  -f, --force          overwrite the results of an earlier run in DIR\n"
+        "      --max-memory SIZE\n"
+        "                       refuse a run estimated to need more memory than SIZE\n"
+        "                       (e.g. 512M, 8G); the available memory is always a limit\n"
         "  -q, --quiet          print nothing but errors; no progress bar\n"
         "      --dump           print the resolved scenario (YAML) and exit\n"
         "      --params-markdown\n"
@@ -61,11 +70,48 @@ static void usage(FILE *f) {
         "  check-patterns       check the patterns of MODEL.md section 10 (P1-P6)\n"
         "  bench                measure throughput, thread scaling and memory\n"
         "\n"
-        "Exit status: 0 success, 1 runtime failure (I/O, memory), 2 bad usage or\n"
-        "bad input (the message says file:line:col, the key and the allowed range).\n");
+        "Exit status: 0 success, 1 runtime failure (I/O, memory, unwritable standard\n"
+        "output), 2 bad usage, bad input (the message says file:line:col, the key and\n"
+        "the allowed range), a run too large for the memory, or an output directory\n"
+        "in use or holding an earlier run; 130/143 interrupted by SIGINT/SIGTERM.\n");
 }
 
 #define usage_error(...) ts_cli_usage_error("talentsim", __VA_ARGS__)
+
+/* The number of the SIGINT or SIGTERM that asked the run to stop, else 0.
+ * The engine and the writers poll it at safe points (ts_run_opts.stop,
+ * ts_run_info.stop). The program's one mutable file-scope variable: a signal
+ * handler can reach nothing else. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig) { stop_signal = sig; }
+
+/* From here on, SIGINT and SIGTERM ask the run to stop at its next safe
+ * point; a second one takes its default action at once (SA_RESETHAND).
+ * Signals that were ignored when the program started stay ignored. */
+static void catch_stop_signals(void) {
+    static const int sigs[] = {SIGINT, SIGTERM};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old, sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_stop_signal;
+        sa.sa_flags = SA_RESETHAND | SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+/* The one line for a run that a signal stopped; returns 128 + signal. */
+static int report_stop(int complete, const char *dir) {
+    const char *name = stop_signal == SIGINT ? "SIGINT" : "SIGTERM";
+    if (complete)
+        fprintf(stderr, "talentsim: interrupted by %s after the results were "
+                "written to %s/\n", name, dir);
+    else
+        fprintf(stderr, "talentsim: interrupted by %s; no results written\n", name);
+    return 128 + stop_signal;
+}
 
 static int write_markdown(void *ctx, const char *s, size_t n) {
     return fwrite(s, 1, n, (FILE *)ctx) == n ? 0 : -1;
@@ -73,29 +119,42 @@ static int write_markdown(void *ctx, const char *s, size_t n) {
 
 /* Returns -1 to continue, else an exit code. */
 static int parse_args(ts_cli *cli, int argc, char **argv) {
-    enum { OPT_SET = 256, OPT_DUMP, OPT_PARAMS_MD };
+    enum { OPT_SET = 256, OPT_DUMP, OPT_PARAMS_MD, OPT_MAX_MEMORY };
     static const struct option opts[] = {
         {"reps", required_argument, 0, 'r'},    {"seed", required_argument, 0, 's'},
         {"threads", required_argument, 0, 't'}, {"set", required_argument, 0, OPT_SET},
         {"output", required_argument, 0, 'o'},  {"force", no_argument, 0, 'f'},
         {"quiet", no_argument, 0, 'q'},         {"dump", no_argument, 0, OPT_DUMP},
         {"params-markdown", no_argument, 0, OPT_PARAMS_MD},
+        {"max-memory", required_argument, 0, OPT_MAX_MEMORY},
         {"help", no_argument, 0, 'h'},          {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0}};
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":r:s:t:o:fqhV", opts, NULL)) != -1) {
         switch (c) {
-        case 'r': ts_overrides_add(&cli->overrides, "replications", optarg); break;
-        case 's': ts_overrides_add(&cli->overrides, "seed", optarg); break;
+        case 'r':
+        case 's':
         case OPT_SET:
-            if (ts_overrides_add(&cli->overrides, NULL, optarg) != 0)
-                return usage_error("too many --set options (at most %d)", TS_MAX_OVERRIDES);
+            if (ts_overrides_add(&cli->overrides,
+                                 c == 'r' ? "replications" : c == 's' ? "seed" : NULL,
+                                 optarg) != 0)
+                return usage_error("too many --set, --reps and --seed options (at most %d)",
+                                   TS_MAX_OVERRIDES);
             break;
         case 't':
             if (ts_cli_parse_threads(optarg, &cli->threads) != 0)
-                return usage_error("--threads must be an integer in [1, 4096], got '%s'", optarg);
+                return usage_error("--threads must be an integer in [1, %d], got '%s'",
+                                   TS_MAX_THREADS, optarg);
             break;
+        case OPT_MAX_MEMORY: {
+            double bytes;
+            if (ts_cli_parse_size(optarg, &bytes) != 0)
+                return usage_error("--max-memory must be a size such as 512M or 8G, got '%s'",
+                                   optarg);
+            cli->max_memory = optarg;
+            break;
+        }
         case 'o': cli->outdir = optarg; break;
         case 'f': cli->force = 1; break;
         case 'q': cli->quiet = 1; break;
@@ -122,33 +181,62 @@ static void join_args(int argc, char **argv, char *buf, size_t n) {
         used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? " " : "", argv[i]);
 }
 
-static int simulate(const ts_cli *cli, ts_scenario *sc, const char *dir) {
+/* rc, or EXIT_RUNTIME (when rc is 0) with one line on stderr when what was
+ * printed to standard output could not all be written (full disk, closed
+ * pipe, ...). A failed write leaves the stream's error flag set but may leave
+ * nothing for fflush to fail on: errno is then still that of the write, as
+ * long as this is called right after the printing. */
+static int check_stdout(int rc) {
+    int e = errno;
+    if (fflush(stdout) != 0)
+        e = errno;
+    else if (!ferror(stdout))
+        return rc;
+    __fpurge(stdout); /* what could not be written is dropped, */
+    clearerr(stdout); /* so that a later check finds nothing to report */
+    fprintf(stderr, "talentsim: error: cannot write to standard output: %s\n",
+            strerror(e ? e : EIO));
+    return rc == 0 ? EXIT_RUNTIME : rc;
+}
+
+static void print_report(const ts_cli *cli, const ts_scenario *sc, const ts_results *res,
+                         double seconds, const char *dir) {
+    printf("talentsim %s: scenario '%s', %lld replications, %lld-%lld, seed %lld, %d threads\n\n",
+           TS_VERSION, sc->name, (long long)sc->base.replications,
+           (long long)sc->base.years.start, (long long)sc->base.years.end,
+           (long long)sc->base.seed, cli->threads);
+    ts_report_print(stdout, sc, res);
+    printf("\n%.4g agent-years in %.2f s; results in %s/\n", res->agent_years, seconds, dir);
+}
+
+/* Simulates, writes the results into od and reports; the exit code. */
+static int simulate(const ts_cli *cli, ts_scenario *sc, ts_output_dir *od, const char *dir) {
     ts_error err;
     ts_error_clear(&err);
     ts_bar bar;
     ts_bar_start(&bar, !cli->quiet && isatty(STDERR_FILENO));
-    ts_run_opts opt = {.threads = cli->threads, .progress = ts_bar_update, .progress_ctx = &bar};
+    ts_run_opts opt = {.threads = cli->threads, .progress = ts_bar_update,
+                       .progress_ctx = &bar, .stop = &stop_signal};
     ts_results *res = NULL;
     double t0 = ts_now();
     ts_status st = ts_sim_run(sc, &opt, &res, &err);
     ts_bar_finish(&bar);
-    if (st != TS_OK)
-        return ts_cli_report_error(&err);
-    ts_run_info info = {.program_version = TS_VERSION, .git_commit = TS_GIT_COMMIT,
-                        .command_line = cli->command, .input_path = cli->scenario,
-                        .threads = cli->threads, .wall_seconds = ts_now() - t0};
-    st = ts_output_write_all(dir, sc, res, &info, &err);
-    if (st == TS_OK && !cli->quiet) {
-        printf("talentsim %s: scenario '%s', %lld replications, %lld-%lld, seed %lld, %d threads\n\n",
-               TS_VERSION, sc->name, (long long)sc->base.replications,
-               (long long)sc->base.years.start, (long long)sc->base.years.end,
-               (long long)sc->base.seed, cli->threads);
-        ts_report_print(stdout, sc, res);
-        printf("\n%.4g agent-years in %.2f s; results in %s/\n", res->agent_years,
-               info.wall_seconds, dir);
+    int rc = 0;
+    if (st == TS_OK) {
+        ts_run_info info = {.program_version = TS_VERSION, .git_commit = TS_GIT_COMMIT,
+                            .command_line = cli->command, .input_path = cli->scenario,
+                            .threads = cli->threads, .wall_seconds = ts_now() - t0,
+                            .stop = &stop_signal};
+        st = ts_output_dir_write(od, sc, res, &info, &err);
+        if (st == TS_OK && !cli->quiet && !stop_signal) {
+            print_report(cli, sc, res, info.wall_seconds, dir);
+            rc = check_stdout(0);
+        }
     }
     ts_results_free(res);
-    return st == TS_OK ? 0 : ts_cli_report_error(&err);
+    if (stop_signal)
+        return report_stop(st == TS_OK, dir);
+    return st == TS_OK ? rc : ts_cli_report_error(&err);
 }
 
 static int run(const ts_cli *cli) {
@@ -158,7 +246,12 @@ static int run(const ts_cli *cli) {
     if (!sc)
         return ts_cli_report_error(&err);
     if (cli->dump) {
-        int rc = ts_write_resolved_yaml(stdout, sc) == 0 ? 0 : EXIT_RUNTIME;
+        int rc = check_stdout(ts_write_resolved_yaml(stdout, sc) == 0 ? 0 : EXIT_RUNTIME);
+        ts_scenario_free(sc);
+        return rc;
+    }
+    int rc = ts_cli_memory_guard(sc, cli->threads, cli->max_memory);
+    if (rc != 0) {
         ts_scenario_free(sc);
         return rc;
     }
@@ -167,23 +260,29 @@ static int run(const ts_cli *cli) {
         snprintf(dir, sizeof dir, "%s", cli->outdir);
     else
         snprintf(dir, sizeof dir, "results/%s", sc->name);
-    int rc = ts_output_prepare_dir(dir, cli->force, &err) == TS_OK
-                 ? simulate(cli, sc, dir) : ts_cli_report_error(&err);
+    catch_stop_signals();
+    ts_output_dir *od = ts_output_dir_open(dir, cli->force, &err);
+    rc = od ? simulate(cli, sc, od, dir) : ts_cli_report_error(&err);
+    ts_output_dir_close(od);
     ts_scenario_free(sc);
     return rc;
 }
 
-int main(int argc, char **argv) {
-    gsl_set_error_handler_off(); /* GSL's default handler aborts; we check status codes */
+static int dispatch(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "bench") == 0)
         return ts_bench_main(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "check-patterns") == 0)
         return ts_patterns_main(argc - 1, argv + 1);
     static ts_cli cli;
-    cli.threads = omp_get_num_procs();
+    cli.threads = omp_get_num_procs() < TS_MAX_THREADS ? omp_get_num_procs() : TS_MAX_THREADS;
     join_args(argc, argv, cli.command, sizeof cli.command);
     int rc = parse_args(&cli, argc, argv);
     if (rc >= 0)
         return rc;
     return run(&cli);
+}
+
+int main(int argc, char **argv) {
+    gsl_set_error_handler_off(); /* GSL's default handler aborts; we check status codes */
+    return check_stdout(dispatch(argc, argv));
 }

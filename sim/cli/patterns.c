@@ -35,19 +35,23 @@ static void usage(FILE *f) {
         "Options:\n"
         "  -r, --reps N         replications per run (same as --set replications=N)\n"
         "  -s, --seed S         master seed (same as --set seed=S)\n"
-        "  -t, --threads N      OpenMP threads (default: all cores)\n"
+        "  -t, --threads N      OpenMP threads, 1 to %d (default: all cores)\n"
         "      --set KEY=VALUE  override a parameter, repeatable\n"
         "      --from YEAR      first year of the P5 variants (default %d)\n"
+        "      --max-memory SIZE\n"
+        "                       refuse a run estimated to need more (e.g. 512M, 8G);\n"
+        "                       the available memory is always a limit\n"
         "  -q, --quiet          no progress bar\n"
         "  -h, --help           show this help and exit\n"
         "\n"
         "Exit status: 0 every pattern holds, 3 a pattern fails, 1 runtime\n"
         "failure, 2 bad usage or bad input.\n",
-        P5_FROM_DEFAULT, P5_FROM_DEFAULT);
+        P5_FROM_DEFAULT, TS_MAX_THREADS, P5_FROM_DEFAULT);
 }
 
 typedef struct {
     const char *scenario;
+    const char *max_memory; /* --max-memory, or NULL */
     int threads, quiet;
     int64_t from;
     ts_overrides overrides;
@@ -62,43 +66,86 @@ static int parse_year(const char *s, int64_t *out) {
     return 0;
 }
 
+static int add_override(ts_pat_cli *c, int opt, const char *value) {
+    const char *key = opt == 'r' ? "replications" : opt == 's' ? "seed" : NULL;
+    if (ts_overrides_add(&c->overrides, key, value) == 0)
+        return -1;
+    return usage_error("too many --set, --reps and --seed options (at most %d)",
+                       TS_MAX_OVERRIDES);
+}
+
+enum { OPT_SET = 256, OPT_FROM, OPT_MAX_MEMORY };
+
+/* One option; -1 to go on, else an exit code. */
+static int parse_option(ts_pat_cli *c, int ch, char **argv) {
+    double bytes;
+    switch (ch) {
+    case 'r': case 's': case OPT_SET: return add_override(c, ch, optarg);
+    case 't':
+        if (ts_cli_parse_threads(optarg, &c->threads) != 0)
+            return usage_error("--threads must be an integer in [1, %d], got '%s'",
+                               TS_MAX_THREADS, optarg);
+        return -1;
+    case OPT_FROM:
+        return parse_year(optarg, &c->from) == 0
+                   ? -1 : usage_error("--from must be a year, got '%s'", optarg);
+    case OPT_MAX_MEMORY:
+        c->max_memory = optarg;
+        return ts_cli_parse_size(optarg, &bytes) == 0
+                   ? -1 : usage_error("--max-memory must be a size such as 512M or 8G, "
+                                      "got '%s'", optarg);
+    case 'q': c->quiet = 1; return -1;
+    case 'h': usage(stdout); return 0;
+    case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
+    default: return usage_error("unknown option '%s'", argv[optind - 1]);
+    }
+}
+
 /* Returns -1 to continue, else an exit code. */
 static int parse_args(ts_pat_cli *c, int argc, char **argv) {
-    enum { OPT_SET = 256, OPT_FROM };
     static const struct option opts[] = {
         {"reps", required_argument, 0, 'r'},    {"seed", required_argument, 0, 's'},
         {"threads", required_argument, 0, 't'}, {"set", required_argument, 0, OPT_SET},
-        {"from", required_argument, 0, OPT_FROM}, {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
-    int ch, full = 0;
+        {"from", required_argument, 0, OPT_FROM},
+        {"max-memory", required_argument, 0, OPT_MAX_MEMORY},
+        {"quiet", no_argument, 0, 'q'},         {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    int ch, rc;
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":r:s:t:qh", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'r': full |= ts_overrides_add(&c->overrides, "replications", optarg); break;
-        case 's': full |= ts_overrides_add(&c->overrides, "seed", optarg); break;
-        case OPT_SET: full |= ts_overrides_add(&c->overrides, NULL, optarg); break;
-        case 't':
-            if (ts_cli_parse_threads(optarg, &c->threads) != 0)
-                return usage_error("--threads must be an integer in [1, 4096], got '%s'", optarg);
-            break;
-        case OPT_FROM:
-            if (parse_year(optarg, &c->from) != 0)
-                return usage_error("--from must be a year, got '%s'", optarg);
-            break;
-        case 'q': c->quiet = 1; break;
-        case 'h': usage(stdout); return 0;
-        case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
-        default: return usage_error("unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (full)
-        return usage_error("too many --set, --reps and --seed options (at most %d)",
-                           TS_MAX_OVERRIDES);
+    while ((ch = getopt_long(argc, argv, ":r:s:t:qh", opts, NULL)) != -1)
+        if ((rc = parse_option(c, ch, argv)) >= 0)
+            return rc;
     if (optind != argc - 1)
         return usage_error(optind >= argc ? "no scenario file given"
                                           : "exactly one scenario file expected");
     c->scenario = argv[optind];
     return -1;
+}
+
+/* The check runs the scenario, then each P5 variant while the scenario's
+ * results are kept: its peak is the larger of the first run and the
+ * largest variant plus those results. Variants that cannot be made are
+ * left to ts_patterns_check to report. */
+static int memory_guard(const ts_pat_cli *c, const ts_scenario *sc) {
+    ts_memory_estimate e, v;
+    ts_error err;
+    ts_error_clear(&err);
+    if (ts_estimate_memory(sc, c->threads, &e, &err) != TS_OK)
+        return ts_cli_report_error(&err);
+    double kept = e.results_bytes;
+    for (size_t i = 0; i < ts_p5_variant_count(); i++) {
+        ts_scenario *vs = NULL;
+        if (ts_p5_variant_make(sc, i, c->from, &vs, &err) == TS_OK &&
+            ts_estimate_memory(vs, c->threads, &v, &err) == TS_OK &&
+            v.peak_bytes + kept > e.peak_bytes) {
+            v.peak_bytes += kept;
+            v.results_bytes += kept;
+            v.file = sc->path;
+            e = v;
+        }
+        ts_scenario_free(vs);
+    }
+    return ts_cli_memory_check(&e, c->max_memory);
 }
 
 static void print_report(const ts_scenario *sc, const ts_pattern_report *rep, int threads) {
@@ -116,7 +163,7 @@ static void print_report(const ts_scenario *sc, const ts_pattern_report *rep, in
 
 int ts_patterns_main(int argc, char **argv) {
     static ts_pat_cli c;
-    c.threads = omp_get_num_procs();
+    c.threads = omp_get_num_procs() < TS_MAX_THREADS ? omp_get_num_procs() : TS_MAX_THREADS;
     c.from = P5_FROM_DEFAULT;
     int rc = parse_args(&c, argc, argv);
     if (rc >= 0)
@@ -126,6 +173,10 @@ int ts_patterns_main(int argc, char **argv) {
     ts_scenario *sc = ts_cli_load(c.scenario, &c.overrides, &err);
     if (!sc)
         return ts_cli_report_error(&err);
+    if ((rc = memory_guard(&c, sc)) != 0) {
+        ts_scenario_free(sc);
+        return rc;
+    }
     ts_bar bar;
     ts_bar_start(&bar, !c.quiet && isatty(STDERR_FILENO));
     ts_run_opts run = {.threads = c.threads, .progress = ts_bar_update, .progress_ctx = &bar};

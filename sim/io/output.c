@@ -5,7 +5,9 @@
  * stream whose every write is checked, then flushed, fsync'ed and closed.
  * Only when all five temporaries are complete are they renamed into place,
  * manifest.json last: a directory holding a manifest.json holds a complete
- * set of results. On any failure every temporary is removed.
+ * set of results. On any failure, and when the run's stop flag is set before
+ * the renames begin, every temporary is removed. The directory itself, its
+ * lock and the temporaries of dead processes are in output_dir.c.
  *
  * The streams come from fopencookie (glibc, musl) so that a byte budget can
  * stand in for a full disk in tests (ts_output_write_all_limited). */
@@ -18,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "output_internal.h"
@@ -110,68 +111,42 @@ static ts_status io_error(ts_error *err, const char *what, const char *path, int
                         what, path, strerror(e ? e : EIO));
 }
 
-/* ---- the output directory ---- */
+/* ---- temporaries ---- */
 
-static int mkdir_one(const char *path) {
-    return mkdir(path, 0777) == 0 || errno == EEXIST ? 0 : -1;
+/* "<pid>.<k>" with both decimal: the pid into *pid. */
+static int parse_pid_k(const char *s, long *pid) {
+    char *end;
+    if (*s < '0' || *s > '9')
+        return 0;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || v <= 0 || *end != '.' || end[1] < '0' || end[1] > '9')
+        return 0;
+    for (end++; *end >= '0' && *end <= '9'; end++)
+        ;
+    if (*end != '\0')
+        return 0;
+    *pid = v;
+    return 1;
 }
 
-/* mkdir -p; -1 with errno set on failure. */
-static int mkdir_parents(const char *dir) {
-    char *p = strdup(dir);
-    if (!p)
-        return -1;
-    int rc = 0;
-    for (char *s = p + 1; *s && rc == 0; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        rc = mkdir_one(p);
-        *s = '/';
+int ts_output_temp_pid(const char *name, long *pid) {
+    if (name[0] != '.')
+        return 0;
+    for (size_t i = 0; i < NFILES; i++) {
+        size_t n = strlen(out_files[i].name);
+        if (strncmp(name + 1, out_files[i].name, n) == 0 && name[1 + n] == '.')
+            return parse_pid_k(name + 2 + n, pid);
     }
-    if (rc == 0)
-        rc = mkdir_one(p);
-    int e = errno;
-    free(p);
-    errno = e;
-    return rc;
+    return 0;
 }
 
-static ts_status check_earlier_run(const char *dir, int force, ts_error *err) {
-    char *manifest = path_printf("%s%smanifest.json", dir, dir_sep(dir));
-    if (!manifest)
-        return io_error(err, "use output directory", dir, ENOMEM);
-    struct stat st;
-    int exists = lstat(manifest, &st) == 0;
-    free(manifest);
-    if (exists && !force)
-        return ts_error_set(err, TS_EINPUT, "", 0, 0, "",
-                            "'%s' holds results of an earlier run; use --force "
-                            "to overwrite", dir);
-    return TS_OK;
+static int stop_requested(const out_ctx *c) {
+    return c->info && c->info->stop && *c->info->stop;
 }
 
-ts_status ts_output_prepare_dir(const char *dir, int force, ts_error *err) {
-    struct stat st;
-    if (!dir || !*dir)
-        return ts_error_set(err, TS_EINPUT, "", 0, 0, "",
-                            "the output directory name is empty");
-    if (mkdir_parents(dir) != 0)
-        return ts_error_set(err, TS_EINPUT, "", 0, 0, "",
-                            "cannot create output directory '%s': %s", dir,
-                            strerror(errno));
-    if (stat(dir, &st) != 0)
-        return ts_error_set(err, TS_EINPUT, "", 0, 0, "",
-                            "cannot use output directory '%s': %s", dir,
-                            strerror(errno));
-    if (!S_ISDIR(st.st_mode))
-        return ts_error_set(err, TS_EINPUT, "", 0, 0, "",
-                            "output path '%s' exists and is not a directory", dir);
-    if (access(dir, W_OK | X_OK) != 0)
-        return ts_error_set(err, TS_EINPUT, "", 0, 0, "",
-                            "output directory '%s' is not writable: %s", dir,
-                            strerror(errno));
-    return check_earlier_run(dir, force, err);
+static ts_status interrupted(ts_error *err) {
+    return ts_error_set(err, TS_ERUNTIME, "", 0, 0, "", "interrupted");
 }
 
 /* ---- budget-limited streams ---- */
@@ -346,6 +321,8 @@ ts_status ts_output_write_all_limited(const char *dir, const ts_scenario *sc,
     ts_status st = ctx_prepare(&c, err);
     if (st == TS_OK)
         st = write_temps(dir, &c, &p, &budget, err);
+    if (st == TS_OK && stop_requested(&c))
+        st = interrupted(err);
     if (st == TS_OK)
         st = commit(dir, &p, err);
     discard(&p);

@@ -22,6 +22,19 @@ int ts_write_manifest_json(FILE *f, const ts_scenario *sc, const ts_results *r,
                            const ts_run_info *info, const char *input_sha,
                            const char *resolved_sha);
 
+/* The name of the lock file in an output directory. */
+#define TS_OUTPUT_LOCK_NAME ".talentsim.lock"
+
+/* Whether name is a temporary of the writers (".NAME.<pid>.<k>", NAME one of
+ * the five result files); its pid into *pid if so. */
+int ts_output_temp_pid(const char *name, long *pid);
+
+/* The five files into dir, all or nothing, for a caller that owns dir
+ * (ts_output_dir_write calls it for the directory it has locked). */
+ts_status ts_output_write_all(const char *dir, const ts_scenario *sc,
+                              const ts_results *res, const ts_run_info *info,
+                              ts_error *err);
+
 /* ts_output_write_all, but every write after max_bytes bytes in total (over
  * all five files) fails as on a full disk (ENOSPC). ts_output_write_all uses
  * SIZE_MAX; tests use small limits to check the all-or-nothing cleanup. */

@@ -3,7 +3,8 @@
  * policies and targets), written without `extends:` and with every
  * parameter of the table, so a run can be repeated from it alone.
  *
- * Strings are written as double-quoted YAML scalars with escapes; numbers
+ * Strings are written as double-quoted YAML scalars with escapes, every
+ * line break escaped so that a string reads back byte for byte; numbers
  * with ts_param_format (shortest text that reads back as the same double).
  * Policies and targets are written by their field tables (fields.h), the
  * same tables the loader reads them by. */
@@ -40,7 +41,10 @@ static size_t utf8_len(unsigned char c) {
     return c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
 }
 
-/* Writes one character of s (advancing *i), escaped where needed. */
+/* Writes one character of s (advancing *i), escaped where needed: the line
+ * breaks (\n, \r, and NEL, U+2028 and U+2029 as \N, \L and \P), which a
+ * reader would fold into spaces if written raw, quotes, backslashes, and
+ * what YAML may not hold raw. */
 static void put_char(FILE *f, const unsigned char *s, size_t *i) {
     unsigned char c = s[*i];
     const char *esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n"
@@ -52,6 +56,8 @@ static void put_char(FILE *f, const unsigned char *s, size_t *i) {
                  ? utf8_decode(s + *i, len) : 0;
     if (cp >= 0xD800 && (cp <= 0xDFFF || cp > 0x10FFFF))
         cp = 0; /* surrogates and beyond U+10FFFF: not characters */
+    if (cp == 0x85 || cp == 0x2028 || cp == 0x2029)
+        esc = cp == 0x85 ? "\\N" : cp == 0x2028 ? "\\L" : "\\P";
     if (esc)
         fputs(esc, f);
     else if (cp == 0 || (c < 0x80 && !yaml_printable(c)))

@@ -35,7 +35,11 @@ typedef struct {
     const ts_params *pt; /* P_t for every simulated year */
     size_t nsim, nspin;
     int64_t year0;
+    volatile sig_atomic_t *stop; /* ts_run_opts.stop, may be NULL */
 } ts_run;
+
+/* How a replication ended; run_all or's them over replications. */
+enum { REP_DONE = 0, REP_NOMEM = 1, REP_STOPPED = 2 };
 
 static void pop_free(ts_pop *pop) {
     free(pop->agents);
@@ -198,7 +202,7 @@ static int sim_year(ts_pop *pop, const ts_year *y, int threads, ts_tally *sum) {
 }
 
 /* One replication; recorded years into res row rep. Calls tick after each
- * simulated year. */
+ * simulated year; checks the stop flag before each. Returns a REP_ code. */
 static int run_replication(const ts_run *run, uint32_t rep, int threads, ts_results *res,
                            void (*tick)(void *), void *tick_ctx) {
     ts_pop pop = {0};
@@ -209,7 +213,7 @@ static int run_replication(const ts_run *run, uint32_t rep, int threads, ts_resu
     year_context(&y, run, &carry, 0, rep);
     if (pop_init(&pop, &y) != 0) {
         pop_free(&pop);
-        return -1;
+        return REP_NOMEM;
     }
     initial_talent(&pop, talent0);
     ts_carry_start(&carry, talent0);
@@ -217,9 +221,11 @@ static int run_replication(const ts_run *run, uint32_t rep, int threads, ts_resu
     for (size_t yi = 0; yi < run->nsim; yi++) {
         year_context(&y, run, &carry, yi, rep);
         ts_tally sum;
-        if (sim_year(&pop, &y, threads, &sum) != 0) {
+        int rc = run->stop && *run->stop ? REP_STOPPED
+                 : sim_year(&pop, &y, threads, &sum) != 0 ? REP_NOMEM : REP_DONE;
+        if (rc != REP_DONE) {
             pop_free(&pop);
-            return -1;
+            return rc;
         }
         agent_years += (double)sum.n[TS_C_AGENT_YEARS];
         if (yi >= run->nspin)
@@ -234,7 +240,7 @@ static int run_replication(const ts_run *run, uint32_t rep, int threads, ts_resu
     pop_free(&pop);
 #pragma omp atomic
     res->agent_years += agent_years;
-    return 0;
+    return REP_DONE;
 }
 
 typedef struct {
@@ -264,7 +270,8 @@ static ts_params *params_timeline(const ts_scenario *sc, int64_t year0, size_t n
 }
 
 /* Replications side by side when there are enough of them to keep every
- * thread busy; otherwise each replication's agents are split over threads. */
+ * thread busy; otherwise each replication's agents are split over threads.
+ * Returns the REP_ codes of the replications or'ed together. */
 static int run_all(const ts_run *run, const ts_run_opts *opt, ts_results *res, ts_ticker *tk) {
     int threads = opt->threads > 0 ? opt->threads : 1;
     size_t nrep = res->nrep;
@@ -272,12 +279,12 @@ static int run_all(const ts_run *run, const ts_run_opts *opt, ts_results *res, t
     if (threads > 1 && nrep >= 2 * (size_t)threads) {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) reduction(| : failed)
         for (size_t r = 0; r < nrep; r++)
-            failed |= run_replication(run, (uint32_t)r, 1, res, tick, tk) != 0;
+            failed |= run_replication(run, (uint32_t)r, 1, res, tick, tk);
     } else {
         for (size_t r = 0; r < nrep && !failed; r++)
-            failed = run_replication(run, (uint32_t)r, threads, res, tick, tk) != 0;
+            failed = run_replication(run, (uint32_t)r, threads, res, tick, tk);
     }
-    return failed ? -1 : 0;
+    return failed;
 }
 
 ts_status ts_sim_run(const ts_scenario *sc, const ts_run_opts *opt, ts_results **out,
@@ -290,7 +297,7 @@ ts_status ts_sim_run(const ts_scenario *sc, const ts_run_opts *opt, ts_results *
     size_t nyear = (size_t)(b->years.end - b->years.start + 1);
     ts_run run = {.sc = sc, .nspin = (size_t)b->years.spinup,
                   .nsim = (size_t)b->years.spinup + nyear,
-                  .year0 = b->years.start - b->years.spinup};
+                  .year0 = b->years.start - b->years.spinup, .stop = opt->stop};
     ts_results *res = ts_results_alloc((size_t)b->replications, nyear, b->years.start);
     ts_params *pt = params_timeline(sc, run.year0, run.nsim);
     if (!res || !pt) {
@@ -303,11 +310,13 @@ ts_status ts_sim_run(const ts_scenario *sc, const ts_run_opts *opt, ts_results *
     ts_ticker tk = {.opt = opt, .done = 0, .total = res->nrep * run.nsim};
     int rc = run_all(&run, opt, res, &tk);
     free(pt);
-    if (rc != 0) {
+    if (rc != REP_DONE)
         ts_results_free(res);
+    if (rc & REP_NOMEM)
         return ts_error_set(err, TS_ERUNTIME, "", 0, 0, "",
                             "out of memory while simulating (try a smaller sample_fraction)");
-    }
+    if (rc & REP_STOPPED)
+        return ts_error_set(err, TS_ERUNTIME, "", 0, 0, "", "interrupted");
     *out = res;
     return TS_OK;
 }

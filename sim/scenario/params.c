@@ -560,11 +560,12 @@ ts_status ts_params_validate(const ts_params *p, const char *file,
         return ts_error_set(err, TS_EINPUT, file, 0, 0, "years.end",
                             "years.end = %" PRId64 " is before years.start = "
                             "%" PRId64, p->years.end, p->years.start);
-    if (p->years.end - p->years.start > 200)
+    if (p->years.end - p->years.start > TS_MAX_YEARS_SPAN)
         return ts_error_set(err, TS_EINPUT, file, 0, 0, "years.end",
                             "years.start = %" PRId64 " to years.end = %" PRId64
-                            " spans more than 200 years", p->years.start,
-                            p->years.end);
+                            " spans more than %d years; allowed: years.end - "
+                            "years.start <= %d", p->years.start, p->years.end,
+                            TS_MAX_YEARS_SPAN, TS_MAX_YEARS_SPAN);
     return check_spinup_inflow(p, file, err);
 }
 

@@ -4,9 +4,11 @@
  * Invariants: name, description and path are never NULL; every setting of
  * a policy points at a row of the parameter table that is not TS_PF_STATIC;
  * a policy with to_open set has `to` equal to base.years.end (kept in sync by
- * ts_scenario_set). */
+ * ts_scenario_set and ts_scenario_add_policy, and by the loader through
+ * ts_scenario_sync_open once every file is read). */
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,7 +133,7 @@ ts_scenario *ts_scenario_copy(const ts_scenario *sc) {
 }
 
 /* Open-ended policies last until years.end, whatever it currently is. */
-static void sync_open_policies(ts_scenario *sc) {
+void ts_scenario_sync_open(ts_scenario *sc) {
     for (size_t i = 0; i < sc->npolicies; i++)
         if (sc->policies[i].to_open)
             sc->policies[i].to = sc->base.years.end;
@@ -157,7 +159,7 @@ ts_status ts_scenario_set(ts_scenario *sc, const char *key, const char *value,
     if (ts_param_parse(pi, value, &v, src, 0, 0, err) != TS_OK)
         return TS_EINPUT;
     ts_param_put(&sc->base, pi, v);
-    sync_open_policies(sc);
+    ts_scenario_sync_open(sc);
     return TS_OK;
 }
 
@@ -238,8 +240,9 @@ ts_status ts_scenario_add_policy(ts_scenario *sc, const ts_policy *pol,
     if (copy_policy(&sc->policies[sc->npolicies], pol))
         return ts_error_set(err, TS_ERUNTIME, pos.file, 0, 0, "",
                             "out of memory");
-    sc->npolicies++;
-    sync_open_policies(sc);
+    ts_policy *added = &sc->policies[sc->npolicies++];
+    if (added->to_open) /* the others are in sync already */
+        added->to = sc->base.years.end;
     return TS_OK;
 }
 
@@ -275,29 +278,168 @@ ts_status ts_scenario_check_policy(const ts_scenario *sc, size_t i,
     return TS_OK;
 }
 
-static ts_status check_target(const ts_scenario *sc, size_t i, ts_error *err) {
+/* ---- targets ------------------------------------------------------------- */
+
+/* observed lies in the range of its metric's kind: [0, 1] for a share,
+ * >= 0 for a count, any finite number for a mean. */
+static ts_status check_observed(const ts_target *t, size_t i, ts_metric m,
+                                const ts_src_pos *pos, ts_error *err) {
+    ts_metric_kind kind = ts_metric_kind_of(m);
+    double v = t->observed;
+    if (isfinite(v) && (kind == TS_MK_MEAN ||
+                        (v >= 0 && (kind == TS_MK_COUNT || v <= 1))))
+        return TS_OK;
+    const char *allowed = kind == TS_MK_SHARE   ? "a share in [0, 1]"
+                          : kind == TS_MK_COUNT ? "a count >= 0"
+                                                : "a finite number";
+    return ts_error_set(err, TS_EINPUT, pos->file, pos->line, pos->col,
+                        "observed", "target #%zu (%s): observed = %.6g is "
+                        "out of range; allowed: %s", i + 1, t->metric, v,
+                        allowed);
+}
+
+ts_status ts_scenario_check_target(const ts_scenario *sc, size_t i,
+                                   const ts_src_pos *year_pos,
+                                   const ts_src_pos *obs_pos, ts_error *err) {
     const ts_target *t = &sc->targets[i];
-    if (!t->metric || ts_metric_find(t->metric) < 0)
+    const ts_params *b = &sc->base;
+    ts_src_pos none = {sc->path, 0, 0};
+    const ts_src_pos *yp = year_pos ? year_pos : &none;
+    int m = t->metric ? ts_metric_find(t->metric) : -1;
+    if (m < 0)
         return ts_error_set(err, TS_EINPUT, sc->path, 0, 0, "metric",
                             "target #%zu: unknown metric '%s'", i + 1,
                             t->metric ? t->metric : "");
-    if (!isfinite(t->observed) || !(isnan(t->n) || t->n > 0))
-        return ts_error_set(err, TS_EINPUT, sc->path, 0, 0, "observed",
-                            "target #%zu (%s): observed must be finite and n "
-                            "positive or '-'", i + 1, t->metric);
-    return TS_OK;
+    if (!(isnan(t->n) || t->n > 0))
+        return ts_error_set(err, TS_EINPUT, sc->path, 0, 0, "n",
+                            "target #%zu (%s): n must be positive or '-'",
+                            i + 1, t->metric);
+    if (t->year < b->years.start || t->year > b->years.end)
+        return ts_error_set(err, TS_EINPUT, yp->file, yp->line, yp->col,
+                            "year", "target #%zu (%s): year = %" PRId64
+                            " is outside the simulated years; allowed: [%"
+                            PRId64 ", %" PRId64 "] (years.start, years.end)",
+                            i + 1, t->metric, t->year, b->years.start,
+                            b->years.end);
+    return check_observed(t, i, (ts_metric)m, obs_pos ? obs_pos : &none, err);
+}
+
+/* ---- at least one agent -------------------------------------------------- */
+
+/* The largest unscaled start count or yearly inflow seen, and whether one
+ * of them gives at least one agent once scaled. */
+typedef struct {
+    double largest;
+    int some;
+} agent_scan;
+
+/* As the engine counts agents (sim/model/sim.c): llround(c * fraction),
+ * which is at least 1 exactly when c * fraction >= 0.5. */
+static void scan_count(agent_scan *a, double c, double fraction) {
+    if (c > a->largest)
+        a->largest = c;
+    if (c * fraction >= 0.5)
+        a->some = 1;
+}
+
+/* MODEL 2b: the start population. */
+static void scan_start(agent_scan *a, const ts_params *p) {
+    const ts_pop_loc *locs[2] = {&p->population.us, &p->population.cn};
+    for (int l = 0; l < 2; l++) {
+        scan_count(a, (double)locs[l]->students, p->sample_fraction);
+        scan_count(a, (double)locs[l]->early, p->sample_fraction);
+        scan_count(a, (double)locs[l]->senior, p->sample_fraction);
+    }
+}
+
+/* MODEL 4 step 2: the students of year, base (1 + growth)^(year -
+ * years.start), times visa.student_approval in the US. */
+static void scan_inflow(agent_scan *a, const ts_params *p, int64_t year) {
+    double k = (double)(year - p->years.start);
+    const ts_inflow *us = &p->inflow.us_students, *cn = &p->inflow.cn_students;
+    scan_count(a, (double)us->base * pow(1.0 + us->growth, k) *
+                      p->visa.student_approval, p->sample_fraction);
+    scan_count(a, (double)cn->base * pow(1.0 + cn->growth, k),
+               p->sample_fraction);
+}
+
+/* The smallest sample_fraction with three significant digits that makes
+ * a count of largest persons one agent (scan_count). */
+static double fraction_for(double largest) {
+    double x = 0.5 / largest, unit = pow(10.0, floor(log10(x)) - 2.0);
+    double f = round(x / unit) * unit;
+    while (f * largest < 0.5)
+        f += unit;
+    return f;
+}
+
+ts_status ts_scenario_check_agents(const ts_scenario *sc, ts_error *err) {
+    const ts_params *b = &sc->base;
+    agent_scan a = {0.0, 0};
+    scan_start(&a, b);
+    for (int64_t t = b->years.start - b->years.spinup;
+         !a.some && t <= b->years.end; t++) {
+        ts_params p;
+        ts_scenario_params_at(sc, t, &p);
+        scan_inflow(&a, &p, t);
+    }
+    if (a.some)
+        return TS_OK;
+    if (b->sample_fraction < 1 && a.largest >= 0.5)
+        return ts_error_set(err, TS_EINPUT, sc->path, 0, 0, "sample_fraction",
+                            "sample_fraction = %.6g leaves no agent to "
+                            "simulate (the largest start count or yearly "
+                            "inflow, %.6g persons, scales to less than one); "
+                            "allowed: sample_fraction >= %.3g for this "
+                            "population, up to 1", b->sample_fraction,
+                            a.largest, fraction_for(a.largest));
+    return ts_error_set(err, TS_EINPUT, sc->path, 0, 0,
+                        "population.us.students",
+                        "no agent to simulate: every population count and "
+                        "every year's student inflow is zero; allowed: at "
+                        "least one population.* count or inflow.*.base of "
+                        "1 or more");
+}
+
+/* ---- names and the whole scenario ---------------------------------------- */
+
+#define NAME_CHARS \
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
+
+int ts_scenario_name_ok(const char *name) {
+    if (!name || !*name || *name == '.')
+        return 0;
+    size_t n = strspn(name, NAME_CHARS);
+    return name[n] == '\0' && n <= TS_MAX_NAME_LEN;
+}
+
+ts_status ts_scenario_check_name(const char *name, const ts_src_pos *pos,
+                                 const char *origin, ts_error *err) {
+    if (ts_scenario_name_ok(name))
+        return TS_OK;
+    const char *s = name ? name : "";
+    char from[80] = "";
+    if (origin)
+        snprintf(from, sizeof from, " (from %.40s; set name: instead)", origin);
+    return ts_error_set(err, TS_EINPUT, pos->file, pos->line, pos->col, "name",
+                        "name '%.60s%s'%s cannot name a results directory; "
+                        "allowed: 1 to %d characters from A-Z a-z 0-9 . _ -, "
+                        "not starting with '.'", s, strlen(s) > 60 ? "..." : "",
+                        from, TS_MAX_NAME_LEN);
 }
 
 ts_status ts_scenario_validate(const ts_scenario *sc, ts_error *err) {
-    if (ts_params_validate(&sc->base, sc->path, err) != TS_OK)
+    ts_src_pos none = {sc->path, 0, 0};
+    if (ts_scenario_check_name(sc->name, &none, NULL, err) != TS_OK ||
+        ts_params_validate(&sc->base, sc->path, err) != TS_OK)
         return TS_EINPUT;
     for (size_t i = 0; i < sc->npolicies; i++)
         if (ts_scenario_check_policy(sc, i, NULL, NULL, err) != TS_OK)
             return TS_EINPUT;
     for (size_t i = 0; i < sc->ntargets; i++)
-        if (check_target(sc, i, err) != TS_OK)
+        if (ts_scenario_check_target(sc, i, NULL, NULL, err) != TS_OK)
             return TS_EINPUT;
-    return TS_OK;
+    return ts_scenario_check_agents(sc, err);
 }
 
 /* MODEL 3: P_t = base values with every policy active in t applied in list

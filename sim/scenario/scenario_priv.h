@@ -24,4 +24,27 @@ ts_status ts_scenario_check_policy(const ts_scenario *sc, size_t i,
                                    const ts_src_pos *from_pos,
                                    const ts_src_pos *to_pos, ts_error *err);
 
+/* Checks target i of sc: a known metric, n positive or NaN, year inside
+ * [years.start, years.end], observed finite, in [0, 1] for a share and
+ * >= 0 for a count. year_pos/obs_pos locate its `year`/`observed` values
+ * (NULL: sc->path, position unknown). (scenario.c) */
+ts_status ts_scenario_check_target(const ts_scenario *sc, size_t i,
+                                   const ts_src_pos *year_pos,
+                                   const ts_src_pos *obs_pos, ts_error *err);
+
+/* Checks that the run simulates at least one agent: some start count or
+ * some year's inflow is at least one agent after sample_fraction. On
+ * failure err->key is sample_fraction (when below 1) or
+ * population.us.students, and the position is unknown. (scenario.c) */
+ts_status ts_scenario_check_agents(const ts_scenario *sc, ts_error *err);
+
+/* Checks name with ts_scenario_name_ok; the message gives the rule, and
+ * says where the name came from when origin is not NULL ("the file
+ * name"). (scenario.c) */
+ts_status ts_scenario_check_name(const char *name, const ts_src_pos *pos,
+                                 const char *origin, ts_error *err);
+
+/* Sets `to` of every open-ended policy to base.years.end. (scenario.c) */
+void ts_scenario_sync_open(ts_scenario *sc);
+
 #endif

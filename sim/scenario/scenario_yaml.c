@@ -9,13 +9,23 @@
  * parent's, its policies come after the parent's, and its `targets:` (when
  * present) replace the parent's. Name and description are never inherited.
  *
+ * Limits (scenario.h, docs/limits.md) are enforced while reading: a file is
+ * opened without blocking and read only when it is a regular file of at
+ * most TS_MAX_INPUT_BYTES; a pass over libyaml's events stops at the first
+ * node nested deeper than TS_MAX_NESTING, beyond TS_MAX_NODES, or an alias,
+ * before the document is built; duplicate keys are found by sorting each
+ * mapping's keys. Nothing after that grows faster than n log n.
+ *
  * Invariants: every value goes through ts_param_parse with its file, line
- * and column; anchors and aliases are rejected (every node is used once), so
- * walking the document always terminates; cross-field checks run once the
- * whole chain is loaded and report the position of the offending value;
- * policies and targets are read by their field tables (fields.h), which also
- * give the text of their messages. */
+ * and column; aliases are rejected (every node is used once) and nesting is
+ * bounded, so walking the document always terminates; cross-field checks
+ * run once the whole chain is loaded and report the position of the
+ * offending value; policies and targets are read by their field tables
+ * (fields.h), which also give the text of their messages; a problem with
+ * the file an `extends:` names (missing, not a regular file, too large) is
+ * reported at that `extends:` value. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -24,15 +34,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "fields.h"
 #include "scenario_priv.h"
 #include "talentsim/metrics.h"
 
-#define MAX_EXTENDS 16 /* files in one extends chain */
-#define MAX_NESTING 64 /* nesting of YAML collections */
-#define KEY_MAX 160    /* longest key path (ts_error.key) */
+#define KEY_MAX 160 /* longest key path (ts_error.key) */
 
 /* State of one ts_scenario_load call, across the extends chain. */
 typedef struct {
@@ -40,12 +49,15 @@ typedef struct {
     ts_error *err;
     char **files;                     /* display path of every file read */
     size_t nfiles;
-    char *canon[MAX_EXTENDS];         /* realpath of the files being read */
-    const char *shown[MAX_EXTENDS];   /* their display paths */
+    char *canon[TS_MAX_EXTENDS];      /* realpath of the files being read */
+    const char *shown[TS_MAX_EXTENDS]; /* their display paths */
     size_t depth;                     /* files in the chain being read */
     ts_src_pos *param_pos;            /* where each parameter was last set */
     ts_src_pos (*pol_pos)[2];         /* `from` and `to` of each policy */
     size_t pol_cap;
+    ts_src_pos (*tgt_pos)[2];         /* `year` and `observed` of each target */
+    size_t tgt_cap;
+    int named;                        /* the top file has a `name:` */
 } load_ctx;
 
 /* One file being read. */
@@ -53,6 +65,8 @@ typedef struct {
     load_ctx *ctx;
     yaml_document_t doc;
     const char *file; /* display path (owned by ctx->files) */
+    const char *text; /* the file's bytes while they are parsed, else NULL */
+    size_t len;
     int *seen;        /* per parameter: line this file set it on, or 0 */
     int top;          /* the caller's file: its name, description count */
 } file_ctx;
@@ -77,20 +91,44 @@ static ts_src_pos node_pos(const file_ctx *fc, const yaml_node_t *n) {
     return p;
 }
 
+static ts_status vfail(const file_ctx *fc, yaml_mark_t m, const char *key,
+                       const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+static ts_status vfail(const file_ctx *fc, yaml_mark_t m, const char *key,
+                       const char *fmt, va_list ap) {
+    char msg[sizeof fc->ctx->err->msg];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    return ts_error_set(fc->ctx->err, TS_EINPUT, fc->file, (int)m.line + 1,
+                        (int)m.column + 1, key, "%s", msg);
+}
+
 static ts_status fail(const file_ctx *fc, const yaml_node_t *n,
                       const char *key, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* An input error at node n. */
 static ts_status fail(const file_ctx *fc, const yaml_node_t *n,
                       const char *key, const char *fmt, ...) {
-    char msg[sizeof fc->ctx->err->msg];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    ts_status st = vfail(fc, n->start_mark, key, fmt, ap);
     va_end(ap);
-    ts_src_pos p = node_pos(fc, n);
-    return ts_error_set(fc->ctx->err, TS_EINPUT, p.file, p.line, p.col, key,
-                        "%s", msg);
+    return st;
+}
+
+static ts_status fail_at(const file_ctx *fc, yaml_mark_t m, const char *key,
+                         const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* An input error at mark m (an event's position). */
+static ts_status fail_at(const file_ctx *fc, yaml_mark_t m, const char *key,
+                         const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    ts_status st = vfail(fc, m, key, fmt, ap);
+    va_end(ap);
+    return st;
 }
 
 static ts_status out_of_memory(load_ctx *ctx) {
@@ -128,46 +166,77 @@ static int set_string(char **dst, const char *s) {
     return 0;
 }
 
-/* Rejects anchors/aliases (a node reached twice) and deep nesting. */
-static ts_status check_tree(file_ctx *fc, int id, char *used, int depth) {
+/* One key of a mapping, for the duplicate check. */
+typedef struct {
+    const char *s;
+    size_t idx; /* its pair's position in the mapping */
+} key_ref;
+
+static int key_cmp(const void *a, const void *b) {
+    const key_ref *x = a, *y = b;
+    int c = strcmp(x->s, y->s);
+    return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* The first pair of map (in document order) whose key an earlier pair has,
+ * or NULL; *first is that earlier pair. The keys are sorted into work (room
+ * for every pair), so a mapping of n keys costs n log n. */
+static const yaml_node_pair_t *first_duplicate(file_ctx *fc,
+                                               const yaml_node_t *map,
+                                               key_ref *work, size_t *first) {
+    const yaml_node_pair_t *p0 = map->data.mapping.pairs.start;
+    size_t n = 0, dup = SIZE_MAX;
+    for (const yaml_node_pair_t *p = p0; p < map->data.mapping.pairs.top; p++) {
+        const char *s = scalar_text(node_at(fc, p->key));
+        if (s)
+            work[n++] = (key_ref){s, (size_t)(p - p0)};
+    }
+    qsort(work, n, sizeof *work, key_cmp);
+    for (size_t i = 1, g = 0; i < n; i++) {
+        if (strcmp(work[i].s, work[g].s) != 0)
+            g = i; /* a new key; work[g] is its first pair */
+        else if (work[i].idx < dup) {
+            dup = work[i].idx;
+            *first = work[g].idx;
+        }
+    }
+    return dup == SIZE_MAX ? NULL : p0 + dup;
+}
+
+/* Rejects a key used twice in one mapping, anywhere under node id. */
+static ts_status check_keys(file_ctx *fc, int id, key_ref *work) {
     yaml_node_t *n = node_at(fc, id);
-    if (used[id - 1])
-        return fail(fc, n, "", "anchors and aliases are not supported");
-    used[id - 1] = 1;
-    if (depth > MAX_NESTING)
-        return fail(fc, n, "", "nesting deeper than %d levels", MAX_NESTING);
     if (n->type == YAML_SEQUENCE_NODE) {
         for (yaml_node_item_t *it = n->data.sequence.items.start;
              it < n->data.sequence.items.top; it++)
-            if (check_tree(fc, *it, used, depth + 1))
+            if (check_keys(fc, *it, work))
                 return TS_EINPUT;
     } else if (n->type == YAML_MAPPING_NODE) {
+        size_t first = 0;
+        const yaml_node_pair_t *d = first_duplicate(fc, n, work, &first);
+        if (d) {
+            yaml_node_t *k = node_at(fc, d->key);
+            const yaml_node_pair_t *p0 = n->data.mapping.pairs.start;
+            int line0 = (int)node_at(fc, p0[first].key)->start_mark.line + 1;
+            return fail(fc, k, scalar_text(k), "duplicate key '%s' (first at "
+                        "line %d)", scalar_text(k), line0);
+        }
         for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
              p < n->data.mapping.pairs.top; p++)
-            if (check_tree(fc, p->key, used, depth + 1) ||
-                check_tree(fc, p->value, used, depth + 1))
+            if (check_keys(fc, p->key, work) || check_keys(fc, p->value, work))
                 return TS_EINPUT;
     }
     return TS_OK;
 }
 
-/* The key of pair p of mapping map: a non-empty string not used by an
- * earlier pair. */
-static ts_status pair_key(file_ctx *fc, const yaml_node_t *map,
-                          const yaml_node_pair_t *p, const char **key) {
+/* The key of pair p: a non-empty string (check_keys made it unique). */
+static ts_status pair_key(file_ctx *fc, const yaml_node_pair_t *p,
+                          const char **key) {
     yaml_node_t *k = node_at(fc, p->key);
     const char *s = scalar_text(k);
-    if (!s || !*s)
+    *key = s ? s : "";
+    if (!**key)
         return fail(fc, k, "", "a key must be a non-empty string");
-    const yaml_node_pair_t *q = map->data.mapping.pairs.start;
-    for (; q < p; q++) {
-        yaml_node_t *kq = node_at(fc, q->key);
-        const char *o = scalar_text(kq);
-        if (o && strcmp(o, s) == 0)
-            return fail(fc, k, s, "duplicate key '%s' (first at line %d)", s,
-                        (int)kq->start_mark.line + 1);
-    }
-    *key = s;
     return TS_OK;
 }
 
@@ -280,7 +349,7 @@ static ts_status walk_params(file_ctx *fc, param_sink *sk,
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
          p < map->data.mapping.pairs.top; p++) {
         const char *key;
-        if (pair_key(fc, map, p, &key))
+        if (pair_key(fc, p, &key))
             return TS_EINPUT;
         char path[KEY_MAX];
         int n = snprintf(path, sizeof path, "%s%s%s", prefix,
@@ -330,7 +399,7 @@ static ts_status record_fields(file_ctx *fc, record_nodes *r) {
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
          p < n->data.mapping.pairs.top; p++) {
         const char *key;
-        if (pair_key(fc, n, p, &key))
+        if (pair_key(fc, p, &key))
             return TS_EINPUT;
         const ts_field *f = ts_field_find(r->rec, key);
         if (f) {
@@ -495,21 +564,28 @@ static ts_status read_list(file_ctx *fc, const ts_record *rec,
 
 /* ---- policies ----------------------------------------------------------- */
 
-static ts_status record_policy_pos(file_ctx *fc, const record_nodes *r) {
-    load_ctx *ctx = fc->ctx;
-    size_t i = ctx->sc->npolicies - 1;
-    if (i >= ctx->pol_cap) {
-        size_t cap = ctx->pol_cap ? 2 * ctx->pol_cap : 8;
-        void *grown = realloc(ctx->pol_pos, cap * sizeof *ctx->pol_pos);
+/* Stores a and b as entry i of a table of position pairs (*tab, *cap),
+ * growing it; entries are stored in order, so i <= *cap. */
+static ts_status put_pos(load_ctx *ctx, ts_src_pos (**tab)[2], size_t *cap,
+                         size_t i, ts_src_pos a, ts_src_pos b) {
+    if (i >= *cap) {
+        size_t n = *cap ? 2 * *cap : 8;
+        ts_src_pos (*grown)[2] = realloc(*tab, n * sizeof **tab);
         if (!grown)
             return out_of_memory(ctx);
-        ctx->pol_pos = grown;
-        ctx->pol_cap = cap;
+        *tab = grown;
+        *cap = n;
     }
-    yaml_node_t *from = field_node(r, "from"), *to = field_node(r, "to");
-    ctx->pol_pos[i][0] = node_pos(fc, from);
-    ctx->pol_pos[i][1] = node_pos(fc, to ? to : from);
+    (*tab)[i][0] = a;
+    (*tab)[i][1] = b;
     return TS_OK;
+}
+
+static ts_status record_policy_pos(file_ctx *fc, const record_nodes *r) {
+    load_ctx *ctx = fc->ctx;
+    yaml_node_t *from = field_node(r, "from"), *to = field_node(r, "to");
+    return put_pos(ctx, &ctx->pol_pos, &ctx->pol_cap, ctx->sc->npolicies - 1,
+                   node_pos(fc, from), node_pos(fc, to ? to : from));
 }
 
 static ts_status read_policy(file_ctx *fc, yaml_node_t *n, size_t idx) {
@@ -550,10 +626,15 @@ static ts_status append_target(load_ctx *ctx, const ts_target *t) {
 }
 
 static ts_status read_target(file_ctx *fc, yaml_node_t *n, size_t idx) {
+    load_ctx *ctx = fc->ctx;
     record_nodes r = {.rec = &ts_target_record, .node = n, .idx = idx};
     ts_target t = {0};
     ts_status st = read_record(fc, &r, &t);
-    return st ? st : append_target(fc->ctx, &t);
+    if (st != TS_OK || (st = append_target(ctx, &t)) != TS_OK)
+        return st;
+    return put_pos(ctx, &ctx->tgt_pos, &ctx->tgt_cap, ctx->sc->ntargets - 1,
+                   node_pos(fc, field_node(&r, "year")),
+                   node_pos(fc, field_node(&r, "observed")));
 }
 
 /* A file's targets replace those it inherited (read_list reports a
@@ -572,7 +653,7 @@ static ts_status read_targets(file_ctx *fc, yaml_node_t *n) {
     return read_list(fc, &ts_target_record, n, read_target);
 }
 
-/* ---- files -------------------------------------------------------------- */
+/* ---- the entries of a file ---------------------------------------------- */
 
 /* The parent's path: ext relative to the directory of file. */
 static char *extends_path(const char *file, const char *ext) {
@@ -590,7 +671,7 @@ static ts_status read_extends(file_ctx *fc, yaml_node_t *root) {
     for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
          p < root->data.mapping.pairs.top; p++) {
         const char *key;
-        if (pair_key(fc, root, p, &key))
+        if (pair_key(fc, p, &key))
             return TS_EINPUT;
         if (strcmp(key, "extends") != 0)
             continue;
@@ -608,22 +689,27 @@ static ts_status read_extends(file_ctx *fc, yaml_node_t *root) {
     return TS_OK;
 }
 
-/* name or description of the top file (parents' are not inherited). */
+/* name or description of the top file (parents' are not inherited, but
+ * their names are checked all the same). */
 static ts_status read_text(file_ctx *fc, yaml_node_t *v, const char *key,
                            char **dst) {
     const char *s = scalar_text(v);
-    if (!s || (!*s && strcmp(key, "name") == 0))
+    int is_name = strcmp(key, "name") == 0;
+    if (!s || (!*s && is_name))
         return fail(fc, v, key, "%s must be a non-empty string", key);
+    ts_src_pos pos = node_pos(fc, v);
+    if (is_name && ts_scenario_check_name(s, &pos, NULL, fc->ctx->err))
+        return TS_EINPUT;
     if (fc->top && set_string(dst, s))
         return out_of_memory(fc->ctx);
+    fc->ctx->named |= fc->top && is_name;
     return TS_OK;
 }
 
-static ts_status read_entry(file_ctx *fc, yaml_node_t *root,
-                            yaml_node_pair_t *p) {
+static ts_status read_entry(file_ctx *fc, yaml_node_pair_t *p) {
     ts_scenario *sc = fc->ctx->sc;
     const char *key;
-    if (pair_key(fc, root, p, &key))
+    if (pair_key(fc, p, &key))
         return TS_EINPUT;
     yaml_node_t *v = node_at(fc, p->value);
     if (strcmp(key, "extends") == 0)
@@ -650,47 +736,142 @@ static ts_status read_root(file_ctx *fc) {
                     "values, got %s", root->type == YAML_SEQUENCE_NODE
                                           ? "a list" : "a single value");
     size_t nnodes = (size_t)(fc->doc.nodes.top - fc->doc.nodes.start);
-    char *used = calloc(nnodes, 1);
-    if (!used)
+    key_ref *work = malloc(nnodes * sizeof *work);
+    if (!work)
         return out_of_memory(fc->ctx);
-    ts_status st = check_tree(fc, 1, used, 0);
-    free(used);
+    ts_status st = check_keys(fc, 1, work);
+    free(work);
     if (st != TS_OK || (st = read_extends(fc, root)) != TS_OK)
         return st;
     for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
          p < root->data.mapping.pairs.top; p++)
-        if ((st = read_entry(fc, root, p)) != TS_OK)
+        if ((st = read_entry(fc, p)) != TS_OK)
             return st;
     return TS_OK;
 }
 
+/* ---- reading with limits ------------------------------------------------ */
+
+/* Bytes of the line break at s (n bytes left): LF, CR, CR LF, NEL, U+2028,
+ * U+2029 (those libyaml counts); 0 if none. */
+static size_t line_break(const unsigned char *s, size_t n) {
+    if (s[0] == '\n')
+        return 1;
+    if (s[0] == '\r')
+        return n > 1 && s[1] == '\n' ? 2 : 1;
+    if (n > 1 && s[0] == 0xC2 && s[1] == 0x85)
+        return 2;
+    if (n > 2 && s[0] == 0xE2 && s[1] == 0x80 && (s[2] == 0xA8 || s[2] == 0xA9))
+        return 3;
+    return 0;
+}
+
+/* The mark (0-based line and column) of byte offset in fc's text, counted
+ * as libyaml counts its marks: columns in characters, a leading BOM not
+ * counted. libyaml gives only the offset for the bytes its reader refuses
+ * (bad UTF-8, NUL, control characters). */
+static yaml_mark_t offset_mark(const file_ctx *fc, size_t offset) {
+    const unsigned char *s = (const unsigned char *)fc->text;
+    size_t end = offset < fc->len ? offset : fc->len;
+    size_t i = end >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    yaml_mark_t m = {offset, 0, 0};
+    while (i < end) {
+        size_t br = line_break(s + i, fc->len - i);
+        if (br) {
+            m.line++;
+            m.column = 0;
+        } else if ((s[i] & 0xC0) != 0x80) {
+            m.column++; /* a character starts here */
+        }
+        i += br ? br : 1;
+    }
+    return m;
+}
+
 static ts_status syntax_error(file_ctx *fc, const yaml_parser_t *ps) {
-    load_ctx *ctx = fc->ctx;
     if (ps->error == YAML_MEMORY_ERROR)
-        return out_of_memory(ctx);
+        return out_of_memory(fc->ctx);
     const char *problem = ps->problem ? ps->problem : "unreadable input";
-    if (ps->error == YAML_READER_ERROR)
-        return ts_error_set(ctx->err, TS_EINPUT, fc->file, 0, 0, "",
-                            "invalid YAML: %s (at byte %zu)", problem,
-                            ps->problem_offset);
+    if (ps->error == YAML_READER_ERROR) {
+        char value[32] = "";
+        if (ps->problem_value >= 0)
+            snprintf(value, sizeof value, " (0x%X)",
+                     (unsigned)ps->problem_value);
+        return fail_at(fc, offset_mark(fc, ps->problem_offset), "",
+                       "invalid YAML: %s%s", problem, value);
+    }
     char ctxt[200] = "";
     if (ps->context)
         snprintf(ctxt, sizeof ctxt, " (%s at line %zu)", ps->context,
                  ps->context_mark.line + 1);
-    return ts_error_set(ctx->err, TS_EINPUT, fc->file,
-                        (int)ps->problem_mark.line + 1,
-                        (int)ps->problem_mark.column + 1, "",
-                        "invalid YAML: %s%s", problem, ctxt);
+    return fail_at(fc, ps->problem_mark, "", "invalid YAML: %s%s", problem,
+                   ctxt);
 }
 
-/* Parses the single document of f into fc->doc. */
-static ts_status parse_doc(file_ctx *fc, FILE *f) {
+/* Open collections and nodes so far in the event pass. */
+typedef struct {
+    size_t depth, nodes;
+} event_count;
+
+static ts_status check_event(file_ctx *fc, const yaml_event_t *ev,
+                             event_count *c) {
+    yaml_event_type_t t = ev->type;
+    if (t == YAML_ALIAS_EVENT)
+        return fail_at(fc, ev->start_mark, "",
+                       "anchors and aliases are not supported");
+    if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT)
+        c->depth--;
+    if (t != YAML_SCALAR_EVENT && t != YAML_SEQUENCE_START_EVENT &&
+        t != YAML_MAPPING_START_EVENT)
+        return TS_OK;
+    if (++c->nodes > TS_MAX_NODES)
+        return fail_at(fc, ev->start_mark, "", "more than %d YAML nodes in "
+                       "one file; allowed: at most %d keys, values, lists and "
+                       "mappings", TS_MAX_NODES, TS_MAX_NODES);
+    if (c->depth > TS_MAX_NESTING)
+        return fail_at(fc, ev->start_mark, "", "nesting deeper than %d "
+                       "levels; allowed: at most %d nested lists and mappings",
+                       TS_MAX_NESTING, TS_MAX_NESTING);
+    c->depth += t != YAML_SCALAR_EVENT;
+    return TS_OK;
+}
+
+/* Runs libyaml's event parser over fc's text and stops at the first syntax
+ * error, alias, or node beyond a limit; libyaml scans lazily, so the input
+ * after that point is never read (a deep `[[[...` costs its first levels
+ * only, where building the document first took time quadratic in it). */
+static ts_status check_events(file_ctx *fc) {
     yaml_parser_t ps;
-    yaml_document_t extra;
     if (!yaml_parser_initialize(&ps))
         return out_of_memory(fc->ctx);
-    yaml_parser_set_input_file(&ps, f);
+    yaml_parser_set_input_string(&ps, (const unsigned char *)fc->text, fc->len);
+    event_count count = {0, 0};
     ts_status st = TS_OK;
+    for (int done = 0; !done && st == TS_OK;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&ps, &ev)) {
+            st = syntax_error(fc, &ps);
+            break;
+        }
+        done = ev.type == YAML_STREAM_END_EVENT;
+        st = check_event(fc, &ev, &count);
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&ps);
+    return st;
+}
+
+/* Parses the single document of fc's text into fc->doc, once check_events
+ * has passed it. */
+static ts_status parse_doc(file_ctx *fc) {
+    yaml_parser_t ps;
+    yaml_document_t extra;
+    ts_status st = check_events(fc);
+    if (st != TS_OK)
+        return st;
+    if (!yaml_parser_initialize(&ps))
+        return out_of_memory(fc->ctx);
+    yaml_parser_set_input_string(&ps, (const unsigned char *)fc->text, fc->len);
     if (!yaml_parser_load(&ps, &fc->doc)) {
         st = syntax_error(fc, &ps);
         memset(&fc->doc, 0, sizeof fc->doc);
@@ -710,14 +891,108 @@ static ts_status parse_doc(file_ctx *fc, FILE *f) {
     return st;
 }
 
-static ts_status open_failed(load_ctx *ctx, const char *path,
+/* ---- files -------------------------------------------------------------- */
+
+/* Why a file could not be read. */
+typedef struct {
+    enum { RD_OPEN, RD_READ, RD_KIND, RD_SIZE, RD_MEMORY } what;
+    int errnum;     /* RD_OPEN, RD_READ */
+    mode_t mode;    /* RD_KIND */
+    long long size; /* RD_SIZE: bytes (at least) */
+} read_why;
+
+/* What a file that is not a regular file is. */
+static const char *file_kind(mode_t m) {
+    return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO"
+           : S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device"
+           : S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
+
+/* Reads the open file fd whole into a new buffer, refusing more than
+ * TS_MAX_INPUT_BYTES even if the file grew since it was measured. */
+static char *read_fd(int fd, size_t *len, read_why *why) {
+    size_t cap = (size_t)TS_MAX_INPUT_BYTES + 1, n = 0;
+    char *buf = malloc(cap);
+    if (!buf) {
+        why->what = RD_MEMORY;
+        return NULL;
+    }
+    for (ssize_t r = 1; r != 0 && n < cap;) {
+        r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno != EINTR) {
+            *why = (read_why){.what = RD_READ, .errnum = errno};
+            free(buf);
+            return NULL;
+        }
+        n += r > 0 ? (size_t)r : 0;
+    }
+    if (n == cap) {
+        *why = (read_why){.what = RD_SIZE, .size = (long long)n};
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+/* Reads path whole when it is a regular file of at most TS_MAX_INPUT_BYTES;
+ * else NULL with the reason. The open never blocks (O_NONBLOCK: a FIFO is
+ * refused for its type, not waited on), and the size is checked before
+ * anything is read. */
+static char *read_whole(const char *path, size_t *len, read_why *why) {
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    struct stat st;
+    char *text = NULL;
+    if (fd < 0) {
+        *why = (read_why){.what = RD_OPEN, .errnum = errno};
+        return NULL;
+    }
+    if (fstat(fd, &st) != 0)
+        *why = (read_why){.what = RD_READ, .errnum = errno};
+    else if (!S_ISREG(st.st_mode))
+        *why = (read_why){.what = RD_KIND, .mode = st.st_mode};
+    else if (st.st_size > TS_MAX_INPUT_BYTES)
+        *why = (read_why){.what = RD_SIZE, .size = (long long)st.st_size};
+    else
+        text = read_fd(fd, len, why);
+    close(fd);
+    return text;
+}
+
+/* The message for why: about the top file (path NULL: its name is the
+ * error's file) or about the file path an `extends:` names. */
+static void read_problem(const read_why *why, const char *path, char *buf,
+                         size_t n) {
+    char q[320] = "";
+    if (path)
+        snprintf(q, sizeof q, "'%.300s'", path);
+    if (why->what == RD_OPEN || why->what == RD_READ)
+        snprintf(buf, n, "cannot %s%s%s: %s", why->what == RD_OPEN ? "open"
+                 : "read", path ? " " : "", q, strerror(why->errnum));
+    else if (why->what == RD_KIND)
+        snprintf(buf, n, "%s%s%s, not a regular file", q, path ? " is " : "",
+                 file_kind(why->mode));
+    else
+        snprintf(buf, n, "%s has %lld bytes; allowed: at most %d bytes (1 MiB) "
+                 "per scenario file", path ? q : "the file", why->size,
+                 TS_MAX_INPUT_BYTES);
+}
+
+/* A file of the chain cannot be read: reported at the `extends:` value
+ * that names it (quoted as written there), or against the top file itself
+ * (at 1:1 when it is too large, without a position when it cannot be
+ * opened or read). */
+static ts_status read_failed(load_ctx *ctx, const char *path,
                              const file_ctx *parent, const yaml_node_t *ext,
-                             int errnum) {
+                             const read_why *why) {
+    char msg[512];
+    if (why->what == RD_MEMORY)
+        return out_of_memory(ctx);
+    read_problem(why, parent ? scalar_text(ext) : NULL, msg, sizeof msg);
     if (parent)
-        return fail(parent, ext, "extends", "cannot open extends file '%s': %s",
-                    path, strerror(errnum));
-    return ts_error_set(ctx->err, TS_EINPUT, path, 0, 0, "",
-                        "cannot open: %s", strerror(errnum));
+        return fail(parent, ext, "extends", "extends: %s", msg);
+    int at = why->what == RD_SIZE;
+    return ts_error_set(ctx->err, TS_EINPUT, path, at, at, "", "%s", msg);
 }
 
 static ts_status extends_cycle(load_ctx *ctx, size_t k, const char *path,
@@ -729,7 +1004,7 @@ static ts_status extends_cycle(load_ctx *ctx, size_t k, const char *path,
                          ctx->shown[k]);
         used += w > 0 ? (size_t)w : 0;
     }
-    return fail(parent, ext, "extends", "extends cycle: %s%s", chain, path);
+    return fail(parent, ext, "extends", "extends: cycle %s%s", chain, path);
 }
 
 /* Registers path as a file being read: canonical name, cycle and depth
@@ -738,8 +1013,10 @@ static ts_status push_file(load_ctx *ctx, const char *path,
                            const file_ctx *parent, const yaml_node_t *ext,
                            const char **shown) {
     char *canon = realpath(path, NULL);
-    if (!canon)
-        return open_failed(ctx, path, parent, ext, errno);
+    if (!canon) {
+        read_why why = {.what = RD_OPEN, .errnum = errno};
+        return read_failed(ctx, path, parent, ext, &why);
+    }
     for (size_t k = 0; k < ctx->depth; k++)
         if (strcmp(ctx->canon[k], canon) == 0) {
             free(canon);
@@ -749,11 +1026,12 @@ static ts_status push_file(load_ctx *ctx, const char *path,
     char *copy = files ? strdup(path) : NULL;
     if (files)
         ctx->files = files;
-    if (!copy || ctx->depth == MAX_EXTENDS) {
+    if (!copy || ctx->depth == TS_MAX_EXTENDS) {
         free(canon);
         free(copy);
-        return copy ? fail(parent, ext, "extends", "extends chain longer than "
-                           "%d files", MAX_EXTENDS)
+        return copy ? fail(parent, ext, "extends", "extends: chain longer "
+                           "than %d files; allowed: at most %d",
+                           TS_MAX_EXTENDS, TS_MAX_EXTENDS)
                     : out_of_memory(ctx);
     }
     ctx->files[ctx->nfiles++] = copy;
@@ -767,35 +1045,25 @@ static void pop_file(load_ctx *ctx) {
     free(ctx->canon[--ctx->depth]);
 }
 
-/* Opens path for reading; directories are refused. */
-static FILE *open_regular(const char *path, int *errnum) {
-    FILE *f = fopen(path, "r");
-    struct stat st;
-    if (f && fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fclose(f);
-        errno = EISDIR;
-        f = NULL;
-    }
-    *errnum = errno;
-    return f;
-}
-
 /* Reads one file of the chain (its parent first) into ctx->sc. */
 static ts_status read_file(load_ctx *ctx, const char *path,
                            const file_ctx *parent, const yaml_node_t *ext) {
     file_ctx fc = {.ctx = ctx, .top = parent == NULL};
-    int errnum = 0;
-    FILE *f = open_regular(path, &errnum);
-    if (!f)
-        return open_failed(ctx, path, parent, ext, errnum);
+    read_why why;
+    char *text = read_whole(path, &fc.len, &why);
+    if (!text)
+        return read_failed(ctx, path, parent, ext, &why);
     ts_status st = push_file(ctx, path, parent, ext, &fc.file);
     if (st) {
-        fclose(f);
+        free(text);
         return st;
     }
+    fc.text = text;
     fc.seen = calloc(ts_param_count(), sizeof *fc.seen);
-    st = fc.seen ? parse_doc(&fc, f) : out_of_memory(ctx);
-    fclose(f);
+    st = fc.seen ? parse_doc(&fc) : out_of_memory(ctx);
+    free(text);
+    fc.text = NULL;
+    fc.len = 0;
     if (st == TS_OK) {
         st = read_root(&fc);
         yaml_document_delete(&fc.doc);
@@ -819,26 +1087,45 @@ static char *file_stem(const char *path) {
     return strndup(base, n);
 }
 
-/* Cross-field checks, reported at the value that breaks them. */
+/* Moves an error about the parameter err->key (found without positions)
+ * to where a file set that parameter, else to where years.start was set;
+ * returns TS_EINPUT. */
+static ts_status locate_param_error(load_ctx *ctx) {
+    ts_error *err = ctx->err;
+    const ts_param_info *pi = ts_param_find(err->key);
+    size_t i = pi ? (size_t)(pi - ts_param_at(0)) : 0;
+    const ts_src_pos *pos = pi ? &ctx->param_pos[i] : NULL;
+    if (pos && !pos->file)
+        pos = &ctx->param_pos[(size_t)(ts_param_find("years.start") -
+                                       ts_param_at(0))];
+    if (pos && pos->file)
+        ts_error_set(err, err->status, pos->file, pos->line, pos->col,
+                     err->key, "%s", err->msg);
+    return TS_EINPUT;
+}
+
+/* Cross-field checks, reported at the value that breaks them (a name taken
+ * from the file name has no position). */
 static ts_status check_loaded(load_ctx *ctx) {
     ts_scenario *sc = ctx->sc;
     ts_error *err = ctx->err;
-    if (ts_params_validate(&sc->base, sc->path, err) != TS_OK) {
-        const ts_param_info *pi = ts_param_find(err->key);
-        size_t i = pi ? (size_t)(pi - ts_param_at(0)) : 0;
-        const ts_src_pos *pos = pi ? &ctx->param_pos[i] : NULL;
-        if (pos && !pos->file)
-            pos = &ctx->param_pos[(size_t)(ts_param_find("years.start") -
-                                           ts_param_at(0))];
-        if (pos && pos->file)
-            ts_error_set(err, err->status, pos->file, pos->line, pos->col,
-                         err->key, "%s", err->msg);
+    ts_src_pos file = {sc->path, 0, 0};
+    ts_scenario_sync_open(sc); /* years.end may have changed after them */
+    if (!ctx->named &&
+        ts_scenario_check_name(sc->name, &file, "the file name", err))
         return TS_EINPUT;
-    }
+    if (ts_params_validate(&sc->base, sc->path, err) != TS_OK)
+        return locate_param_error(ctx);
     for (size_t i = 0; i < sc->npolicies; i++)
         if (ts_scenario_check_policy(sc, i, &ctx->pol_pos[i][0],
                                      &ctx->pol_pos[i][1], err) != TS_OK)
             return TS_EINPUT;
+    for (size_t i = 0; i < sc->ntargets; i++)
+        if (ts_scenario_check_target(sc, i, &ctx->tgt_pos[i][0],
+                                     &ctx->tgt_pos[i][1], err) != TS_OK)
+            return TS_EINPUT;
+    if (ts_scenario_check_agents(sc, err) != TS_OK)
+        return locate_param_error(ctx);
     return TS_OK;
 }
 
@@ -865,6 +1152,7 @@ ts_scenario *ts_scenario_load(const char *path, ts_error *err) {
     free(ctx.files);
     free(ctx.param_pos);
     free(ctx.pol_pos);
+    free(ctx.tgt_pos);
     if (st != TS_OK) {
         ts_scenario_free(ctx.sc);
         ctx.sc = NULL;
