@@ -33,7 +33,8 @@ RUNBIN   := $(abspath $(BIN))
 SCENARIO ?= scenarios/baseline.yaml
 ARGS     ?=
 
-.PHONY: all deps run test test-unit test-san check-long bench docs docs-check clean mutants check-patterns
+.PHONY: all deps run test test-unit test-san check-long bench docs docs-check clean mutants check-patterns \
+        fuzz fuzz-build
 
 all: $(BIN)
 
@@ -71,9 +72,11 @@ test-san:
 	@$(MAKE) --no-print-directory test-unit BUILD=build/san OPT="-O1 -g -fno-math-errno" \
 	  EXTRA="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 
-# Long statistical and scale checks, not run by CI.
+# Long statistical and scale checks, the memory estimate against measured
+# peak RSS, and 200 trials of two concurrent runs on one -o; not run by CI.
 check-long: $(BIN) $(BUILD)/tests/run_tests
 	TALENTSIM_LONG=1 TALENTSIM_BIN=$(RUNBIN) $(BUILD)/tests/run_tests --jobs 1
+	TALENTSIM_BIN=$(RUNBIN) bash scripts/concurrent_runs.sh 200
 
 # The patterns of MODEL.md section 10 on the baseline and its paired P5
 # variants (six full runs; ARGS="-r 20" for a quicker look).
@@ -101,3 +104,28 @@ clean:
 # scratch copy of the tree; MUTANTS="name ..." runs those whose name matches.
 mutants:
 	@bash scripts/mutants.sh $(MUTANTS)
+
+# Fuzzing (docs/testing.md): the libFuzzer harnesses tests/fuzz/fuzz_*.c and
+# the library, built with clang and ASan/UBSan into build/fuzz, each run for
+# FUZZ_SECONDS on its corpus (tests/fuzz/corpus/NAME, new inputs go to
+# build/fuzz/corpus/NAME). Fails on a finding, left in build/fuzz/artifacts/.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+                -fno-omit-frame-pointer
+FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+
+fuzz:
+	@bash scripts/install-deps.sh --fuzz
+	@$(MAKE) --no-print-directory fuzz-build BUILD=build/fuzz CC=$(FUZZ_CC) \
+	  OPT="-O1 -g" EXTRA="-fsanitize=fuzzer-no-link $(FUZZ_SAN)"
+	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+fuzz-build: $(FUZZ_NAMES:%=$(BUILD)/fuzz_%)
+
+# The loader's harness keeps `extends:` inside its sandbox by wrapping fopen and open.
+$(BUILD)/fuzz_scenario: FUZZ_FLAGS = -Wl,--wrap=fopen,--wrap=open \
+  -DTS_FUZZ_SCENARIOS=\"$(abspath scenarios)\"
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/libtalentsim.a $(HDRS) Makefile
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(BUILD)/libtalentsim.a \
+	  $(FUZZ_FLAGS) $(LDLIBS_ALL)

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages talentsim needs, only those missing.
 # Runs apt-get as root (directly, or through sudo when available).
+# --fuzz adds what `make fuzz` needs: clang, its libFuzzer and sanitizer
+# runtimes (libclang-rt-dev) and its OpenMP (libomp-dev).
 set -euo pipefail
 pkgs=(build-essential pkg-config libgsl-dev libyaml-dev libcriterion-dev
       librandom123-dev)
+if [ "${1:-}" = --fuzz ]; then
+    pkgs+=(clang libclang-rt-dev libomp-dev)
+fi
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
