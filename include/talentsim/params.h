@@ -127,6 +127,12 @@ void ts_param_format(const ts_param_info *pi, double v, char *buf, size_t n);
  * "one of none, noncitizens, all". */
 void ts_param_range_text(const ts_param_info *pi, char *buf, size_t n);
 
+/* MODEL 4 step 2: new students in year (real-world count, before
+ * sample_fraction): base (1 + growth)^(year - years.start), times
+ * visa.student_approval in the US. china: 0 for the US inflow, 1 for China's.
+ * The exponent is negative in the spin-up. */
+double ts_params_inflow(const ts_params *p, int china, int64_t year);
+
 /* Cross-parameter checks (years.end >= years.start, ...). */
 ts_status ts_params_validate(const ts_params *p, const char *file, ts_error *err);
 

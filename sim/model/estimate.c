@@ -50,11 +50,9 @@
 
 /* New students of year (MODEL 4.2), as the engine rounds them. */
 static double inflow_of(const ts_params *p, int64_t year) {
-    double k = (double)(year - p->years.start), sf = p->sample_fraction;
-    double us = (double)p->inflow.us_students.base *
-                pow(1.0 + p->inflow.us_students.growth, k) * p->visa.student_approval;
-    double cn = (double)p->inflow.cn_students.base * pow(1.0 + p->inflow.cn_students.growth, k);
-    return floor(us * sf + 0.5) + floor(cn * sf + 0.5);
+    double sf = p->sample_fraction;
+    return floor(ts_params_inflow(p, 0, year) * sf + 0.5) +
+           floor(ts_params_inflow(p, 1, year) * sf + 0.5);
 }
 
 /* MODEL 2b: the start population as the engine rounds it. */

@@ -116,11 +116,7 @@ static int pop_init(ts_pop *pop, const ts_year *y) {
 /* MODEL 4 step 2: this year's students; returns the number added, or -1. */
 static int64_t pop_inflow(ts_pop *pop, const ts_year *y, ts_loc loc, int threads) {
     const ts_params *p = y->p;
-    const ts_inflow *in = loc == TS_LOC_US ? &p->inflow.us_students : &p->inflow.cn_students;
-    double approval = loc == TS_LOC_US ? p->visa.student_approval : 1.0;
-    int64_t k = y->year - p->years.start;
-    int64_t n = scaled((double)in->base * pow(1.0 + in->growth, (double)k) * approval,
-                       p->sample_fraction);
+    int64_t n = scaled(ts_params_inflow(p, loc == TS_LOC_CN, y->year), p->sample_fraction);
     if (n < 0)
         return -1;
     if (n == 0)

@@ -528,6 +528,12 @@ ts_status ts_param_parse(const ts_param_info *pi, const char *text, double *v,
     return st;
 }
 
+double ts_params_inflow(const ts_params *p, int china, int64_t year) {
+    const ts_inflow *in = china ? &p->inflow.cn_students : &p->inflow.us_students;
+    double approval = china ? 1.0 : p->visa.student_approval;
+    return (double)in->base * pow(1.0 + in->growth, (double)(year - p->years.start)) * approval;
+}
+
 /* MODEL 4 step 2 runs the inflow back in time through the spin-up: the
  * first spin-up year has base (1 + growth)^-spinup students, which a
  * negative growth makes huge. */

@@ -355,12 +355,8 @@ static void scan_start(agent_scan *a, const ts_params *p) {
 /* MODEL 4 step 2: the students of year, base (1 + growth)^(year -
  * years.start), times visa.student_approval in the US. */
 static void scan_inflow(agent_scan *a, const ts_params *p, int64_t year) {
-    double k = (double)(year - p->years.start);
-    const ts_inflow *us = &p->inflow.us_students, *cn = &p->inflow.cn_students;
-    scan_count(a, (double)us->base * pow(1.0 + us->growth, k) *
-                      p->visa.student_approval, p->sample_fraction);
-    scan_count(a, (double)cn->base * pow(1.0 + cn->growth, k),
-               p->sample_fraction);
+    scan_count(a, ts_params_inflow(p, 0, year), p->sample_fraction);
+    scan_count(a, ts_params_inflow(p, 1, year), p->sample_fraction);
 }
 
 /* The smallest sample_fraction with three significant digits that makes
