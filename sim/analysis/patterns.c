@@ -150,12 +150,6 @@ static void set_criterion(ts_pattern_report *rep, const char *fmt, ...) {
     va_end(ap);
 }
 
-/* Year index of year in res, or -1 when it was not recorded. */
-static long year_index(const ts_results *res, int64_t year) {
-    int64_t y = year - res->year0;
-    return y >= 0 && (size_t)y < res->nyear ? (long)y : -1;
-}
-
 /* ---- P1: the targets --------------------------------------------------- */
 
 static int check_p1(const ts_scenario *sc, const ts_results *res, double *work,
@@ -177,7 +171,7 @@ static int check_p1(const ts_scenario *sc, const ts_results *res, double *work,
 /* ---- P2: a steady yearly uptick ---------------------------------------- */
 
 static int check_p2(const ts_results *res, double *work, ts_pattern_report *rep) {
-    long y0 = year_index(res, P2_FROM), y1 = year_index(res, P2_TO);
+    long y0 = ts_results_year_index(res, P2_FROM), y1 = ts_results_year_index(res, P2_TO);
     const char *pattern = "flows.us_to_cn_academic rises every year 2017-2021";
     if (y0 < 1 || y1 < 0) {
         if (add_row(rep, "P2", pattern, 0, "years %d-%d not simulated", P2_FROM, P2_TO))
@@ -334,7 +328,7 @@ ts_status ts_p5_variant_make(const ts_scenario *sc, size_t v, int64_t from,
 static int check_direction(const ts_p5_direction *d, const ts_results *base,
                            const ts_results *var, int64_t from, double k,
                            ts_pattern_report *rep) {
-    long y0 = year_index(base, from + d->offset);
+    long y0 = ts_results_year_index(base, from + d->offset);
     double mean = NAN, se = NAN;
     if (y0 >= 0)
         ts_paired_difference(base, var, d->metric, (size_t)y0, base->nyear - 1, &mean, &se);

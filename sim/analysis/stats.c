@@ -64,13 +64,6 @@ static double target_extra(const ts_target *t) {
 }
 
 /* Year index of the target in r, or -1 when the year is outside the run. */
-static long target_year_index(const ts_target *t, const ts_results *r) {
-    if (t->year < r->year0)
-        return -1;
-    int64_t d = t->year - r->year0;
-    return (uint64_t)d < r->nyear ? (long)d : -1;
-}
-
 void ts_target_evaluate(const ts_target *t, const ts_results *r,
                         double *work, ts_target_eval *out) {
     out->target = t;
@@ -78,7 +71,7 @@ void ts_target_evaluate(const ts_target *t, const ts_results *r,
     out->met = -1;
     summary_set_nan(&out->sim);
     int m = ts_metric_find(t->metric);
-    long y = r ? target_year_index(t, r) : -1;
+    long y = r ? ts_results_year_index(r, t->year) : -1;
     if (m < 0 || y < 0)
         return;
     ts_summary_metric(r, (size_t)y, (ts_metric)m, work, &out->sim);

@@ -32,8 +32,6 @@
 #include "talentsim/estimate.h"
 #include "talentsim/metrics.h"
 
-/* Agents per tally block: TS_BLOCK of sim.c. */
-#define TS_EST_BLOCK 4096.0
 /* Chance margin on the active count: mu + 8 sqrt(mu) + 24 (see above). */
 #define TS_EST_MARGIN_SQRT 8.0
 #define TS_EST_MARGIN_ABS 24.0
@@ -96,7 +94,7 @@ static void agent_bounds(const ts_scenario *sc, int64_t year0, int64_t nsim,
 /* Resident bytes of one replication's agent array and tallies. */
 static double replication_bytes(double peak_agents) {
     double agents = peak_agents * (double)sizeof(ts_agent);
-    double tallies = ceil(peak_agents / TS_EST_BLOCK) * (double)sizeof(ts_tally);
+    double tallies = ceil(peak_agents / TS_BLOCK) * (double)sizeof(ts_tally);
     return agents + fmin(agents, TS_EST_HEAP_SLACK) + 2.0 * tallies;
 }
 

@@ -13,7 +13,6 @@
 #include "agent.h"
 #include "talentsim/sim.h"
 
-#define TS_BLOCK 4096
 /* More agents than any machine holds (2^40 records of 32 bytes); guards the
  * size arithmetic. */
 #define TS_MAX_AGENTS ((size_t)1 << 40)

@@ -50,6 +50,10 @@ typedef enum {
     TS_NSUM
 } ts_sum;
 
+/* Agents per tally block: the engine forms floating sums per block of this
+ * many agents and adds the blocks in order (sim.c). */
+#define TS_BLOCK 4096
+
 typedef struct {
     int64_t n[TS_NCOUNT];
     double s[TS_NSUM];
