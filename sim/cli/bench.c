@@ -160,25 +160,20 @@ static int parse_args(ts_bench_opts *o, int argc, char **argv) {
                                          {"baseline", required_argument, 0, 'b'},
                                          {"max-memory", required_argument, 0, OPT_MAX_MEMORY},
                                          {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int c;
-    double bytes;
+    int c, rc;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":t:b:h", opts, NULL)) != -1) {
-        if (c == 't' && ts_cli_parse_threads(optarg, &o->threads) != 0)
-            return usage_error("--threads must be an integer in [1, %d], got '%s'",
-                               TS_MAX_THREADS, optarg);
-        if (c == OPT_MAX_MEMORY && ts_cli_parse_size(optarg, &bytes) != 0)
-            return usage_error("--max-memory must be a size such as 512M or 8G, got '%s'",
-                               optarg);
+        if (c == 't' && (rc = ts_cli_opt_threads(PROG, optarg, &o->threads)) >= 0)
+            return rc;
+        if (c == OPT_MAX_MEMORY && (rc = ts_cli_opt_max_memory(PROG, optarg, &o->max_memory)) >= 0)
+            return rc;
         if (c == 'b')
             o->baseline = optarg;
-        else if (c == OPT_MAX_MEMORY)
-            o->max_memory = optarg;
         else if (c == 'h')
             return usage(stdout), 0;
         else if (c == ':')
             return usage_error("option '%s' needs a value", argv[optind - 1]);
-        else if (c != 't')
+        else if (c != 't' && c != OPT_MAX_MEMORY)
             return usage_error("unknown option '%s'", argv[optind - 1]);
     }
     if (optind < argc)

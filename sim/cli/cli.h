@@ -71,6 +71,14 @@ typedef struct {
  * when TS_MAX_OVERRIDES are already there: the caller must report it. */
 int ts_overrides_add(ts_overrides *o, const char *key, const char *value);
 
+/* The option values every subcommand shares, checked the same way with the
+ * same message: each stores a good value and returns -1 (go on), or prints
+ * the usage error under prog and returns EXIT_USAGE. key: "replications"
+ * (-r), "seed" (-s) or NULL (--set, whose value is key=value). */
+int ts_cli_opt_threads(const char *prog, const char *arg, int *threads);
+int ts_cli_opt_max_memory(const char *prog, const char *arg, const char **max_memory);
+int ts_cli_opt_override(const char *prog, ts_overrides *o, const char *key, const char *arg);
+
 /* Loads the scenario at path, applies the overrides and validates it. */
 ts_scenario *ts_cli_load(const char *path, const ts_overrides *o, ts_error *err);
 

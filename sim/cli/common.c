@@ -231,3 +231,26 @@ int ts_cli_memory_guard(const ts_scenario *sc, int threads, const char *max_memo
         return ts_cli_report_error(&err);
     return ts_cli_memory_check(&e, max_memory_text);
 }
+
+int ts_cli_opt_threads(const char *prog, const char *arg, int *threads) {
+    if (ts_cli_parse_threads(arg, threads) == 0)
+        return -1;
+    return ts_cli_usage_error(prog, "--threads must be an integer in [1, %d], got '%s'",
+                              TS_MAX_THREADS, arg);
+}
+
+int ts_cli_opt_max_memory(const char *prog, const char *arg, const char **max_memory) {
+    double bytes;
+    if (ts_cli_parse_size(arg, &bytes) != 0)
+        return ts_cli_usage_error(prog, "--max-memory must be a size such as 512M or 8G, "
+                                  "got '%s'", arg);
+    *max_memory = arg;
+    return -1;
+}
+
+int ts_cli_opt_override(const char *prog, ts_overrides *o, const char *key, const char *arg) {
+    if (ts_overrides_add(o, key, arg) == 0)
+        return -1;
+    return ts_cli_usage_error(prog, "too many --set, --reps and --seed options (at most %d)",
+                              TS_MAX_OVERRIDES);
+}

@@ -76,7 +76,8 @@ static void usage(FILE *f) {
         "in use or holding an earlier run; 130/143 interrupted by SIGINT/SIGTERM.\n");
 }
 
-#define usage_error(...) ts_cli_usage_error("talentsim", __VA_ARGS__)
+#define PROG "talentsim"
+#define usage_error(...) ts_cli_usage_error(PROG, __VA_ARGS__)
 
 /* The number of the SIGINT or SIGTERM that asked the run to stop, else 0.
  * The engine and the writers poll it at safe points (ts_run_opts.stop,
@@ -129,32 +130,19 @@ static int parse_args(ts_cli *cli, int argc, char **argv) {
         {"max-memory", required_argument, 0, OPT_MAX_MEMORY},
         {"help", no_argument, 0, 'h'},          {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0}};
-    int c;
+    int c, rc = -1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":r:s:t:o:fqhV", opts, NULL)) != -1) {
+    while (rc < 0 && (c = getopt_long(argc, argv, ":r:s:t:o:fqhV", opts, NULL)) != -1) {
         switch (c) {
         case 'r':
         case 's':
         case OPT_SET:
-            if (ts_overrides_add(&cli->overrides,
-                                 c == 'r' ? "replications" : c == 's' ? "seed" : NULL,
-                                 optarg) != 0)
-                return usage_error("too many --set, --reps and --seed options (at most %d)",
-                                   TS_MAX_OVERRIDES);
+            rc = ts_cli_opt_override(PROG, &cli->overrides,
+                                     c == 'r' ? "replications" : c == 's' ? "seed" : NULL,
+                                     optarg);
             break;
-        case 't':
-            if (ts_cli_parse_threads(optarg, &cli->threads) != 0)
-                return usage_error("--threads must be an integer in [1, %d], got '%s'",
-                                   TS_MAX_THREADS, optarg);
-            break;
-        case OPT_MAX_MEMORY: {
-            double bytes;
-            if (ts_cli_parse_size(optarg, &bytes) != 0)
-                return usage_error("--max-memory must be a size such as 512M or 8G, got '%s'",
-                                   optarg);
-            cli->max_memory = optarg;
-            break;
-        }
+        case 't': rc = ts_cli_opt_threads(PROG, optarg, &cli->threads); break;
+        case OPT_MAX_MEMORY: rc = ts_cli_opt_max_memory(PROG, optarg, &cli->max_memory); break;
         case 'o': cli->outdir = optarg; break;
         case 'f': cli->force = 1; break;
         case 'q': cli->quiet = 1; break;
@@ -166,6 +154,8 @@ static int parse_args(ts_cli *cli, int argc, char **argv) {
         default: return usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
+    if (rc >= 0)
+        return rc;
     if (optind >= argc)
         return usage_error("no scenario file given");
     if (optind != argc - 1)

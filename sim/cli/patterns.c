@@ -66,34 +66,21 @@ static int parse_year(const char *s, int64_t *out) {
     return 0;
 }
 
-static int add_override(ts_pat_cli *c, int opt, const char *value) {
-    const char *key = opt == 'r' ? "replications" : opt == 's' ? "seed" : NULL;
-    if (ts_overrides_add(&c->overrides, key, value) == 0)
-        return -1;
-    return usage_error("too many --set, --reps and --seed options (at most %d)",
-                       TS_MAX_OVERRIDES);
-}
 
 enum { OPT_SET = 256, OPT_FROM, OPT_MAX_MEMORY };
 
 /* One option; -1 to go on, else an exit code. */
 static int parse_option(ts_pat_cli *c, int ch, char **argv) {
-    double bytes;
     switch (ch) {
-    case 'r': case 's': case OPT_SET: return add_override(c, ch, optarg);
-    case 't':
-        if (ts_cli_parse_threads(optarg, &c->threads) != 0)
-            return usage_error("--threads must be an integer in [1, %d], got '%s'",
-                               TS_MAX_THREADS, optarg);
-        return -1;
+    case 'r': case 's': case OPT_SET:
+        return ts_cli_opt_override(PROG, &c->overrides,
+                                   ch == 'r' ? "replications" : ch == 's' ? "seed" : NULL,
+                                   optarg);
+    case 't': return ts_cli_opt_threads(PROG, optarg, &c->threads);
     case OPT_FROM:
         return parse_year(optarg, &c->from) == 0
                    ? -1 : usage_error("--from must be a year, got '%s'", optarg);
-    case OPT_MAX_MEMORY:
-        c->max_memory = optarg;
-        return ts_cli_parse_size(optarg, &bytes) == 0
-                   ? -1 : usage_error("--max-memory must be a size such as 512M or 8G, "
-                                      "got '%s'", optarg);
+    case OPT_MAX_MEMORY: return ts_cli_opt_max_memory(PROG, optarg, &c->max_memory);
     case 'q': c->quiet = 1; return -1;
     case 'h': usage(stdout); return 0;
     case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
