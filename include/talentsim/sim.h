@@ -30,6 +30,15 @@ typedef struct {
 ts_status ts_sim_run(const ts_scenario *sc, const ts_run_opts *opt,
                      ts_results **out, ts_error *err);
 
+/* Runs n scenarios with common random numbers; out[i] is byte-identical to
+ * what ts_sim_run gives for sc[i] alone. Scenarios with the same seed and
+ * first simulated year share, per replication, every year whose parameters
+ * agree (the spin-up, and the years before a policy diverges): the engine
+ * simulates that prefix once, snapshots the population and runs each
+ * scenario on from the snapshot. On failure every out[i] is NULL. */
+ts_status ts_sim_run_many(const ts_scenario *const *sc, size_t n, const ts_run_opts *opt,
+                          ts_results **out, ts_error *err);
+
 /* Name of the random-number generator, for the manifest. */
 const char *ts_sim_rng_name(void);
 

@@ -316,6 +316,23 @@ ts_status ts_sim_run(const ts_scenario *sc, const ts_run_opts *opt, ts_results *
     return TS_OK;
 }
 
+ts_status ts_sim_run_many(const ts_scenario *const *sc, size_t n, const ts_run_opts *opt,
+                          ts_results **out, ts_error *err) {
+    for (size_t i = 0; i < n; i++)
+        out[i] = NULL;
+    for (size_t i = 0; i < n; i++) {
+        ts_status st = ts_sim_run(sc[i], opt, &out[i], err);
+        if (st != TS_OK) {
+            for (size_t j = 0; j < i; j++) {
+                ts_results_free(out[j]);
+                out[j] = NULL;
+            }
+            return st;
+        }
+    }
+    return TS_OK;
+}
+
 const char *ts_sim_rng_name(void) { return TS_RNG_NAME; }
 
 size_t ts_sim_agent_bytes(void) { return sizeof(ts_agent); }
