@@ -6,7 +6,7 @@ PKGS    := gsl yaml-0.1
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wundef
 CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
-OPT     ?= -O3 -g -fno-math-errno
+OPT     ?= -O3 -g -fno-math-errno -fno-trapping-math -ffp-contract=off
 EXTRA   ?=
 WERROR  ?=
 CFLAGS_ALL = $(CSTD) $(OPT) $(WARN) $(WERROR) $(EXTRA) -fopenmp -Iinclude \
@@ -20,10 +20,25 @@ VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 GIT     := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 DEFS    := -DTS_VERSION=\"$(VERSION)\" -DTS_GIT_COMMIT=\"$(GIT)\"
 
-LIB_SRC  := $(sort $(wildcard sim/*.c) $(filter-out sim/cli/%,$(wildcard sim/*/*.c)))
+LIB_SRC  := $(sort $(wildcard sim/*.c) $(filter-out sim/cli/% sim/model/kernel.c,$(wildcard sim/*/*.c)))
 CLI_SRC  := $(sort $(wildcard sim/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# The yearly kernel (sim/model/kernel.c) is compiled once per instruction
+# set: a portable scalar variant and, on x86-64, AVX2 and AVX-512 variants
+# chosen at run time (sim/model/dispatch.c). With -ffp-contract=off every variant
+# rounds each operation as written, so all give the same bits.
+ARCH    := $(shell uname -m)
+ifeq ($(ARCH),x86_64)
+KERNEL_ISAS := scalar avx2 avx512
+DEFS    += -DTS_X86_KERNELS
+else
+KERNEL_ISAS := scalar
+endif
+ISA_FLAGS_scalar := -fno-tree-vectorize
+ISA_FLAGS_avx2   := -mavx2
+ISA_FLAGS_avx512 := -mavx512f -mavx512dq -mavx512vl -mavx512bw -mprefer-vector-width=512
+KERNEL_OBJ := $(KERNEL_ISAS:%=$(BUILD)/sim/model/kernel_%.o)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(KERNEL_OBJ)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 HDRS     := $(wildcard include/talentsim/*.h sim/*.h sim/*/*.h tests/*.h)
@@ -44,6 +59,10 @@ deps:
 $(BUILD)/%.o: %.c $(HDRS) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(DEFS) -c $< -o $@
+
+$(BUILD)/sim/model/kernel_%.o: sim/model/kernel.c $(HDRS) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -ffp-contract=off $(ISA_FLAGS_$*) $(DEFS) -DTS_ISA=$* -c $< -o $@
 
 $(BUILD)/libtalentsim.a: $(LIB_OBJ)
 	@rm -f $@

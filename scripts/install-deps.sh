@@ -2,13 +2,15 @@
 # Installs the Debian packages talentsim needs, only those missing.
 # Runs apt-get as root (directly, or through sudo when available).
 # --fuzz adds what `make fuzz` needs: clang, its libFuzzer and sanitizer
-# runtimes (libclang-rt-dev) and its OpenMP (libomp-dev).
+# runtimes (libclang-rt-dev) and its OpenMP (libomp-dev). --bench adds what
+# `make bench` needs for its NumPy peer (python3-numpy, python3-yaml).
 set -euo pipefail
 pkgs=(build-essential pkg-config libgsl-dev libyaml-dev libcriterion-dev
       librandom123-dev)
-if [ "${1:-}" = --fuzz ]; then
-    pkgs+=(clang libclang-rt-dev libomp-dev)
-fi
+case "${1:-}" in
+    --fuzz) pkgs+=(clang libclang-rt-dev libomp-dev) ;;
+    --bench) pkgs+=(python3-numpy python3-yaml) ;;
+esac
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

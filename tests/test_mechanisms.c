@@ -3,9 +3,11 @@
  * (a false failure has probability about 6e-7 per assertion). */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../sim/model/agent.h"
+#include "../sim/model/kernel.h"
 
 #define K_SE 5.0
 #define N_AGENTS 200000
@@ -472,12 +474,35 @@ Test(mech, promotion_probability_and_ceiling) {
     expect_share(s_cn[TS_STAGE_SENIOR], N_AGENTS, base, "CN");
 }
 
+/* Columns for n agents (freed with free_cols). */
+static ts_cols alloc_cols(size_t n) {
+    ts_cols c;
+#define ALLOC_COL_(type, name, doc) c.name = calloc(n, sizeof(type));
+    TS_COLUMNS(ALLOC_COL_)
+#undef ALLOC_COL_
+    return c;
+}
+
+static void free_cols(ts_cols *c) {
+#define FREE_COL_(type, name, doc) free(c->name);
+    TS_COLUMNS(FREE_COL_)
+#undef FREE_COL_
+}
+
+/* The births of the engine's kernel: the distributions of MODEL 2, and the
+ * same agent as the one-record ts_agent_birth. */
 Test(mech, birth_distributions) {
     double sum_lq = 0.0, sum_lq2 = 0.0, sum_sens = 0.0;
     double ts = P.population.talent_sigma, ss = P.suspicion.sens_sigma;
+    ts_cols c = alloc_cols(N_AGENTS);
+    ts_kernel_births()(&Y, &c, 0, N_AGENTS, 0, 9, TS_LOC_US);
     for (uint32_t i = 0; i < N_AGENTS; i++) {
         ts_agent a;
-        ts_agent_birth(&Y, &a, i, 9, TS_LOC_US, TS_STAGE_STUDENT);
+        ts_cols one = ts_cols_of_agent(&a);
+        ts_agent_birth(&Y, &one, 0, i, 9, TS_LOC_US, TS_STAGE_STUDENT);
+        cr_assert(a.q == c.q[i] && a.sens == c.sens[i] && a.h == c.h[i] && c.idx[i] == i &&
+                      c.group[i] == 9 && c.loc[i] == TS_LOC_US && c.visa[i] == TS_VISA_STUDENT,
+                  "kernel birth %u differs from ts_agent_birth", i);
         double lq = log(a.q);
         sum_lq += lq;
         sum_lq2 += lq * lq;
@@ -488,4 +513,5 @@ Test(mech, birth_distributions) {
     cr_expect(fabs(v - ts * ts) <= K_SE * ts * ts * sqrt(2.0 / N_AGENTS), "var ln q %.5f", v);
     double sens_sd = sqrt(exp(ss * ss) - 1.0); /* lognormal with mean 1 */
     cr_expect(fabs(sum_sens / N_AGENTS - 1.0) <= K_SE * sens_sd / sqrt(N_AGENTS));
+    free_cols(&c);
 }

@@ -27,8 +27,12 @@
 #define TS_GIT_COMMIT "unknown"
 #endif
 
+/* Scenario files on one command line (they run together, sharing prefixes). */
+#define TS_MAX_SCENARIOS 64
+
 typedef struct {
-    const char *scenario;
+    const char *scenario[TS_MAX_SCENARIOS];
+    int nscenario;
     const char *outdir;
     const char *max_memory; /* --max-memory, or NULL */
     int threads, force, quiet, dump;
@@ -38,7 +42,7 @@ typedef struct {
 
 static void usage(FILE *f) {
     fprintf(f,
-        "Usage: talentsim SCENARIO.yaml [options]\n"
+        "Usage: talentsim SCENARIO.yaml [SCENARIO.yaml...] [options]\n"
         "       talentsim check-patterns SCENARIO.yaml [options]\n"
         "       talentsim bench [--threads N] [--baseline FILE] [--max-memory SIZE]\n"
         "\n"
@@ -47,6 +51,12 @@ static void usage(FILE *f) {
         "scenario.resolved.yaml, manifest.json), then prints headline metrics\n"
         "and the calibration targets.\n"
         "\n"
+        "Several scenario files (up to 64) run together with common random\n"
+        "numbers: years in which their parameters agree (the spin-up, the years\n"
+        "before a policy) are simulated once. Each scenario's results are\n"
+        "byte-identical to running it alone, in results/<name>/ (or DIR/<name>/\n"
+        "with -o DIR).\n"
+        "\n"
         "Options:\n"
         "  -r, --reps N         number of replications (same as --set replications=N)\n"
         "  -s, --seed S         master seed (same as --set seed=S)\n"
@@ -54,7 +64,8 @@ static void usage(FILE *f) {
         "                       do not depend on it\n"
         "      --set KEY=VALUE  override a parameter by its dotted key, repeatable,\n"
         "                       e.g. --set visa.work_approval=0.8 (see docs/parameters.md)\n"
-        "  -o, --output DIR     results directory (default: results/<scenario name>)\n"
+        "  -o, --output DIR     results directory (default: results/<scenario name>);\n"
+        "                       with several scenarios, the parent of their directories\n"
         "  -f, --force          overwrite the results of an earlier run in DIR\n"
         "      --max-memory SIZE\n"
         "                       refuse a run estimated to need more memory than SIZE\n"
@@ -158,9 +169,12 @@ static int parse_args(ts_cli *cli, int argc, char **argv) {
         return rc;
     if (optind >= argc)
         return usage_error("no scenario file given");
-    if (optind != argc - 1)
-        return usage_error("exactly one scenario file expected, got extra '%s'", argv[optind + 1]);
-    cli->scenario = argv[optind];
+    if (argc - optind > TS_MAX_SCENARIOS)
+        return usage_error("at most %d scenario files, got %d", TS_MAX_SCENARIOS, argc - optind);
+    if (cli->dump && argc - optind > 1)
+        return usage_error("--dump takes one scenario file, got %d", argc - optind);
+    for (int i = optind; i < argc; i++)
+        cli->scenario[cli->nscenario++] = argv[i];
     return -1;
 }
 
@@ -199,62 +213,98 @@ static void print_report(const ts_cli *cli, const ts_scenario *sc, const ts_resu
     printf("\n%.4g agent-years in %.2f s; results in %s/\n", res->agent_years, seconds, dir);
 }
 
-/* Simulates, writes the results into od and reports; the exit code. */
-static int simulate(const ts_cli *cli, ts_scenario *sc, ts_output_dir *od, const char *dir) {
+/* Simulates the n scenarios together, writes each one's results into its
+ * od[i] and reports; the exit code. */
+static int simulate(const ts_cli *cli, ts_scenario **sc, ts_output_dir **od, char (*dir)[4096],
+                    int n) {
     ts_error err;
     ts_error_clear(&err);
     ts_bar bar;
     ts_bar_start(&bar, !cli->quiet && isatty(STDERR_FILENO));
     ts_run_opts opt = {.threads = cli->threads, .progress = ts_bar_update,
                        .progress_ctx = &bar, .stop = &stop_signal};
-    ts_results *res = NULL;
+    ts_results *res[TS_MAX_SCENARIOS] = {0};
     double t0 = ts_now();
-    ts_status st = ts_sim_run(sc, &opt, &res, &err);
+    ts_status st = ts_sim_run_many((const ts_scenario *const *)sc, (size_t)n, &opt, res, &err);
     ts_bar_finish(&bar);
-    int rc = 0;
-    if (st == TS_OK) {
+    double seconds = ts_now() - t0;
+    int rc = 0, written = 0;
+    for (int i = 0; i < n && st == TS_OK && !stop_signal; i++) {
         ts_run_info info = {.program_version = TS_VERSION, .git_commit = TS_GIT_COMMIT,
-                            .command_line = cli->command, .input_path = cli->scenario,
-                            .threads = cli->threads, .wall_seconds = ts_now() - t0,
+                            .command_line = cli->command, .input_path = cli->scenario[i],
+                            .threads = cli->threads, .wall_seconds = seconds,
                             .stop = &stop_signal};
-        st = ts_output_dir_write(od, sc, res, &info, &err);
+        st = ts_output_dir_write(od[i], sc[i], res[i], &info, &err);
+        written += st == TS_OK;
         if (st == TS_OK && !cli->quiet && !stop_signal) {
-            print_report(cli, sc, res, info.wall_seconds, dir);
+            if (i > 0)
+                printf("\n");
+            print_report(cli, sc[i], res[i], seconds, dir[i]);
             rc = check_stdout(0);
         }
     }
-    ts_results_free(res);
+    for (int i = 0; i < n; i++)
+        ts_results_free(res[i]);
     if (stop_signal)
-        return report_stop(st == TS_OK, dir);
+        return report_stop(st == TS_OK && written == n, n == 1 ? dir[0] : "their directories");
     return st == TS_OK ? rc : ts_cli_report_error(&err);
+}
+
+/* The scenarios' output directories: DIR, results/<name>, or DIR/<name> for
+ * several; two scenarios may not share one. */
+static int output_dirs(const ts_cli *cli, ts_scenario **sc, char (*dir)[4096], int n) {
+    for (int i = 0; i < n; i++) {
+        if (cli->outdir && n == 1)
+            snprintf(dir[i], sizeof dir[i], "%s", cli->outdir);
+        else
+            snprintf(dir[i], sizeof dir[i], "%s/%s", cli->outdir ? cli->outdir : "results",
+                     sc[i]->name);
+        for (int j = 0; j < i; j++)
+            if (strcmp(dir[i], dir[j]) == 0)
+                return usage_error("scenarios '%s' and '%s' would both write to %s/; give "
+                                   "them different names", cli->scenario[j], cli->scenario[i],
+                                   dir[i]);
+    }
+    return -1;
+}
+
+static void free_all(ts_scenario **sc, ts_output_dir **od, int n) {
+    for (int i = 0; i < n; i++) {
+        ts_output_dir_close(od[i]);
+        ts_scenario_free(sc[i]);
+    }
 }
 
 static int run(const ts_cli *cli) {
     ts_error err;
     ts_error_clear(&err);
-    ts_scenario *sc = ts_cli_load(cli->scenario, &cli->overrides, &err);
-    if (!sc)
-        return ts_cli_report_error(&err);
-    if (cli->dump) {
-        int rc = check_stdout(ts_write_resolved_yaml(stdout, sc) == 0 ? 0 : EXIT_RUNTIME);
-        ts_scenario_free(sc);
-        return rc;
+    int n = cli->nscenario, rc = -1;
+    ts_scenario *sc[TS_MAX_SCENARIOS] = {0};
+    ts_output_dir *od[TS_MAX_SCENARIOS] = {0};
+    static char dir[TS_MAX_SCENARIOS][4096];
+    for (int i = 0; i < n && rc < 0; i++) {
+        sc[i] = ts_cli_load(cli->scenario[i], &cli->overrides, &err);
+        if (!sc[i])
+            rc = ts_cli_report_error(&err);
     }
-    int rc = ts_cli_memory_guard(sc, cli->threads, cli->max_memory);
-    if (rc != 0) {
-        ts_scenario_free(sc);
-        return rc;
+    if (rc < 0 && cli->dump)
+        rc = check_stdout(ts_write_resolved_yaml(stdout, sc[0]) == 0 ? 0 : EXIT_RUNTIME);
+    for (int i = 0; i < n && rc < 0; i++) {
+        int guard = ts_cli_memory_guard(sc[i], cli->threads, cli->max_memory);
+        rc = guard != 0 ? guard : -1;
     }
-    char dir[4096];
-    if (cli->outdir)
-        snprintf(dir, sizeof dir, "%s", cli->outdir);
-    else
-        snprintf(dir, sizeof dir, "results/%s", sc->name);
-    catch_stop_signals();
-    ts_output_dir *od = ts_output_dir_open(dir, cli->force, &err);
-    rc = od ? simulate(cli, sc, od, dir) : ts_cli_report_error(&err);
-    ts_output_dir_close(od);
-    ts_scenario_free(sc);
+    if (rc < 0)
+        rc = output_dirs(cli, sc, dir, n);
+    if (rc < 0)
+        catch_stop_signals();
+    for (int i = 0; i < n && rc < 0; i++) {
+        od[i] = ts_output_dir_open(dir[i], cli->force, &err);
+        if (!od[i])
+            rc = ts_cli_report_error(&err);
+    }
+    if (rc < 0)
+        rc = simulate(cli, sc, od, dir, n);
+    free_all(sc, od, n);
     return rc;
 }
 

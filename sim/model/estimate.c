@@ -6,10 +6,10 @@
  * t (MODEL 4.2: round(base (1 + growth)^(t - years.start) approval
  * sample_fraction) per location, with the P_t of that year, spin-up years
  * included) and P_0 the scaled start population (MODEL 2b). The engine's
- * array holds n_t records (active or not) and compacts at the end of a year
- * once half of them are inactive, so at the end of every year n <= 2 L,
- * L = active agents. Hence the array holds after the inflow of year t
- *     n_t  <=  min(n_{t-1}, 2 L_{t-1}) + I_t   (n before year 0: P_0).
+ * columns hold only active agents between years (pop.c drops the others at
+ * the end of every year), so after the inflow of year t they hold
+ *     n_t  =  L_{t-1} + I_t   (L before year 0: P_0),
+ * L = active agents.
  * Attrition is the first step of every active agent's year and the only way
  * out of the simulation (MODEL 3.1), with a rate of at least a_t, the
  * smallest of the three of year t. So an agent is active after year t only
@@ -82,7 +82,7 @@ static void agent_bounds(const ts_scenario *sc, int64_t year0, int64_t nsim,
         ts_scenario_params_at(sc, year0 + yi, &p);
         double in = inflow_of(&p, year0 + yi);
         created += in;
-        n = fmin(n, 2.0 * live) + in;
+        n = live + in;
         peak = fmax(peak, n);
         mu = (mu + in) * (1.0 - min_attrition(&p));
         live = fmin(created, mu + TS_EST_MARGIN_SQRT * sqrt(mu) + TS_EST_MARGIN_ABS);
@@ -91,11 +91,17 @@ static void agent_bounds(const ts_scenario *sc, int64_t year0, int64_t nsim,
     e->created_agents = created;
 }
 
-/* Resident bytes of one replication's agent array and tallies. */
+/* Resident bytes of one replication's agent columns and per-block tallies
+ * and survivor counts. Each column is its own allocation: below the mmap
+ * threshold realloc may copy it, so the old copy is counted too. */
 static double replication_bytes(double peak_agents) {
-    double agents = peak_agents * (double)sizeof(ts_agent);
-    double tallies = ceil(peak_agents / TS_BLOCK) * (double)sizeof(ts_tally);
-    return agents + fmin(agents, TS_EST_HEAP_SLACK) + 2.0 * tallies;
+    double columns = 0.0;
+#define TS_COUNT_COL_(type, name, doc) columns += 1.0;
+    TS_COLUMNS(TS_COUNT_COL_)
+#undef TS_COUNT_COL_
+    double agents = peak_agents * (double)ts_agent_bytes();
+    double blocks = ceil(peak_agents / TS_BLOCK) * (double)(sizeof(ts_tally) + sizeof(size_t));
+    return agents + fmin(agents, columns * TS_EST_HEAP_SLACK) + 2.0 * blocks;
 }
 
 ts_status ts_estimate_memory(const ts_scenario *sc, int threads, ts_memory_estimate *out,

@@ -13,8 +13,9 @@
 #ifndef TS_RNG_H
 #define TS_RNG_H
 
-#include <math.h>
 #include <stdint.h>
+
+#include "dmath.h"
 
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
@@ -98,37 +99,9 @@ static inline int ts_draw_bern(ts_draws *d, ts_decision s, double p) {
     return ts_draw_u(d, s) < p;
 }
 
-/* Inverse of the standard normal CDF, by P. J. Acklam's rational
- * approximation (relative error below 1.2e-9): a rational function in the
- * central region 0.02425 <= u <= 0.97575 (95% of draws, no transcendental
- * call), and one of sqrt(-2 ln u) in each tail. */
-static inline double ts_norm_quantile(double u) {
-    static const double a[6] = {-3.969683028665376e+01, 2.209460984245205e+02,
-                                -2.759285104469687e+02, 1.383577518672690e+02,
-                                -3.066479806614716e+01, 2.506628277459239e+00};
-    static const double b[5] = {-5.447609879822406e+01, 1.615858368580409e+02,
-                                -1.556989798598866e+02, 6.680131188771972e+01,
-                                -1.328068155288572e+01};
-    static const double c[6] = {-7.784894002430293e-03, -3.223964580411365e-01,
-                                -2.400758277161838e+00, -2.549732539343734e+00,
-                                4.374664141464968e+00, 2.938163982698783e+00};
-    static const double d[4] = {7.784695709041462e-03, 3.224671290700398e-01,
-                                2.445134137142996e+00, 3.754408661907416e+00};
-    const double lo = 0.02425;
-    if (u >= lo && u <= 1.0 - lo) {
-        double q = u - 0.5, r = q * q;
-        return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
-               (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1.0);
-    }
-    double q = sqrt(-2.0 * log(u < lo ? u : 1.0 - u));
-    double x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
-               ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1.0);
-    return u < lo ? x : -x;
-}
-
-/* Standard normal by inversion of one uniform slot. */
+/* Standard normal by inversion of one uniform slot (dmath.h). */
 static inline double ts_draw_normal(ts_draws *d, ts_decision s) {
-    return ts_norm_quantile(ts_draw_u(d, s));
+    return ts_m_norm_quantile(ts_draw_u(d, s));
 }
 
 /* Uniform integer on 0..n-1 (n >= 1). */

@@ -11,245 +11,206 @@
 #include <string.h>
 
 #include "agent.h"
+#include "pop.h"
 #include "talentsim/sim.h"
 
-/* More agents than any machine holds (2^40 records of 32 bytes); guards the
- * size arithmetic. */
-#define TS_MAX_AGENTS ((size_t)1 << 40)
-
-/* Workspace of one replication, allocated once and grown between years. */
-typedef struct {
-    ts_agent *agents;
-    size_t n, cap;       /* agents in use (active or not), capacity */
-    size_t inactive;     /* inactive agents among the first n */
-    ts_tally *tallies;   /* one per block */
-    size_t tcap;
-} ts_pop;
-
-/* Read-only inputs shared by all replications. Simulated years are indexed
- * yi = 0..nsim-1 from year0 = years.start - years.spinup; the first nspin
- * of them are the unrecorded spin-up (MODEL 2). */
+/* One scenario of a run. Simulated years are indexed yi = 0..nsim-1 from
+ * year0 = years.start - years.spinup; the first nspin of them are the
+ * unrecorded spin-up (MODEL 2). */
 typedef struct {
     const ts_scenario *sc;
-    const ts_params *pt; /* P_t for every simulated year */
+    ts_params *pt; /* P_t for every simulated year */
     size_t nsim, nspin;
     int64_t year0;
-    volatile sig_atomic_t *stop; /* ts_run_opts.stop, may be NULL */
+    uint64_t seed;
+    ts_results *res;
 } ts_run;
+
+/* A run of scenarios that share a seed and a first simulated year, so that
+ * replication r of each sees the same random numbers. */
+typedef struct {
+    ts_run *runs;
+    size_t nrun;
+    size_t maxrep;               /* over the runs */
+    volatile sig_atomic_t *stop; /* ts_run_opts.stop, may be NULL */
+    void (*tick)(void *ctx, size_t years);
+    void *tick_ctx;
+} ts_group;
 
 /* How a replication ended; run_all or's them over replications. */
 enum { REP_DONE = 0, REP_NOMEM = 1, REP_STOPPED = 2 };
 
-static void pop_free(ts_pop *pop) {
-    free(pop->agents);
-    free(pop->tallies);
-    memset(pop, 0, sizeof *pop);
-}
-
-static int pop_reserve(ts_pop *pop, size_t extra) {
-    if (extra > TS_MAX_AGENTS - pop->n)
-        return -1;
-    size_t need = pop->n + extra;
-    if (need > pop->cap) {
-        size_t cap = pop->cap ? pop->cap : 1024;
-        while (cap < need)
-            cap *= 2;
-        ts_agent *a = realloc(pop->agents, cap * sizeof *a);
-        if (!a)
-            return -1;
-        pop->agents = a;
-        pop->cap = cap;
+/* Whether two timelines simulate year yi alike: every parameter but the
+ * ones that only say how much to run (replications, years.end). */
+static int same_year(const ts_run *a, const ts_run *b, size_t yi) {
+    for (size_t k = 0; k < ts_param_count(); k++) {
+        const ts_param_info *pi = ts_param_at(k);
+        if (strcmp(pi->key, "replications") == 0 || strcmp(pi->key, "years.end") == 0)
+            continue;
+        if (ts_param_get(&a->pt[yi], pi) != ts_param_get(&b->pt[yi], pi))
+            return 0;
     }
-    size_t nb = (need + TS_BLOCK - 1) / TS_BLOCK;
-    if (nb > pop->tcap) {
-        ts_tally *t = realloc(pop->tallies, nb * sizeof *t);
-        if (!t)
-            return -1;
-        pop->tallies = t;
-        pop->tcap = nb;
-    }
-    return 0;
+    return 1;
 }
 
-/* Drops inactive agents, keeping order, once they are half the array. */
-static void pop_compact(ts_pop *pop) {
-    if (pop->inactive * 2 < pop->n)
-        return;
-    size_t k = 0;
-    for (size_t i = 0; i < pop->n; i++)
-        if (pop->agents[i].active)
-            pop->agents[k++] = pop->agents[i];
-    pop->n = k;
-    pop->inactive = 0;
-}
+/* The state a set of scenarios shares up to a year: the population and the
+ * carried aggregates. */
+typedef struct {
+    ts_pop pop;
+    ts_carry carry;
+} ts_state;
 
-/* One past the last agent of block b of n agents. */
-static size_t block_end(size_t b, size_t n) {
-    return (b + 1) * TS_BLOCK < n ? (b + 1) * TS_BLOCK : n;
-}
+/* Per thread: states for the branches of the prefix tree, reused from one
+ * replication to the next (at most one per scenario). */
+typedef struct {
+    ts_state *st;
+    size_t *set; /* scenario indices */
+    size_t n;
+} ts_workspace;
 
-/* round(count * fraction), or -1 when that is beyond any population. */
-static int64_t scaled(double count, double fraction) {
-    double x = count * fraction;
-    return x < (double)TS_MAX_AGENTS ? llround(x) : -1;
-}
-
-/* MODEL 2b: the start population, numbered US then CN, STUDENT..SENIOR. */
-static int pop_init(ts_pop *pop, const ts_year *y) {
-    const ts_params *p = y->p;
-    const ts_pop_loc *locs[2] = {&p->population.us, &p->population.cn};
-    uint32_t idx = 0;
-    for (int l = 0; l < 2; l++) {
-        const int64_t counts[3] = {locs[l]->students, locs[l]->early, locs[l]->senior};
-        for (int s = 0; s < 3; s++) {
-            int64_t n = scaled((double)counts[s], p->sample_fraction);
-            if (n < 0 || pop_reserve(pop, (size_t)n) != 0)
-                return -1;
-            for (int64_t i = 0; i < n; i++)
-                ts_agent_init(y, &pop->agents[pop->n++], idx++, (ts_loc)l, (ts_stage)s);
-        }
-    }
-    return 0;
-}
-
-/* MODEL 4 step 2: this year's students; returns the number added, or -1. */
-static int64_t pop_inflow(ts_pop *pop, const ts_year *y, ts_loc loc, int threads) {
-    const ts_params *p = y->p;
-    int64_t n = scaled(ts_params_inflow(p, loc == TS_LOC_CN, y->year), p->sample_fraction);
-    if (n < 0)
-        return -1;
-    if (n == 0)
-        return 0;
-    if (pop_reserve(pop, (size_t)n) != 0)
-        return -1;
-    uint16_t group = ts_agent_group(y->year, loc);
-    ts_agent *born = pop->agents + pop->n;
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-    for (int64_t i = 0; i < n; i++)
-        ts_agent_birth(y, &born[i], (uint32_t)i, group, loc, TS_STAGE_STUDENT);
-    pop->n += (size_t)n;
-    return n;
-}
-
-/* MODEL 4 step 3 for all agents, blocks in parallel; tallies combined in
- * block order into *sum. */
-static void pop_step(ts_pop *pop, const ts_year *y, int threads, ts_tally *sum) {
-    size_t nb = (pop->n + TS_BLOCK - 1) / TS_BLOCK;
-    ts_agent *agents = pop->agents;
-    ts_tally *tl = pop->tallies;
-    size_t n = pop->n;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
-    for (size_t b = 0; b < nb; b++) {
-        ts_tally t;
-        memset(&t, 0, sizeof t);
-        size_t end = block_end(b, n);
-        for (size_t i = b * TS_BLOCK; i < end; i++)
-            if (agents[i].active)
-                ts_agent_year(y, &agents[i], &t);
-        tl[b] = t;
-    }
-    memset(sum, 0, sizeof *sum);
-    for (size_t b = 0; b < nb; b++) {
-        for (int c = 0; c < TS_NCOUNT; c++)
-            sum->n[c] += tl[b].n[c];
-        for (int s = 0; s < TS_NSUM; s++)
-            sum->s[s] += tl[b].s[s];
-    }
-}
-
-/* Active agents at the end of the year. */
-static int64_t active_at_end(const ts_tally *t) {
-    return t->n[TS_C_STOCK_US_TOTAL] + t->n[TS_C_STOCK_CN_TOTAL];
+static void workspace_free(ts_workspace *ws) {
+    for (size_t i = 0; i < ws->n; i++)
+        ts_pop_free(&ws->st[i].pop);
+    free(ws->st);
+    free(ws->set);
+    ws->st = NULL;
+    ws->set = NULL;
+    ws->n = 0;
 }
 
 static void year_context(ts_year *y, const ts_run *run, const ts_carry *c, size_t yi,
                          uint32_t rep) {
     double a[2];
     ts_carry_eco(c, &run->pt[yi], a);
-    ts_year_init(y, &run->pt[yi], run->year0 + (int64_t)yi, (uint64_t)run->sc->base.seed, rep,
-                 c->d_prev, a[TS_LOC_US], a[TS_LOC_CN]);
+    ts_year_init(y, &run->pt[yi], run->year0 + (int64_t)yi, run->seed, rep, c->d_prev,
+                 a[TS_LOC_US], a[TS_LOC_CN]);
 }
 
-static void initial_talent(const ts_pop *pop, double out[2]) {
-    out[0] = out[1] = 0.0;
-    for (size_t b = 0; b * TS_BLOCK < pop->n; b++) {
-        double part[2] = {0.0, 0.0};
-        size_t end = block_end(b, pop->n);
-        for (size_t i = b * TS_BLOCK; i < end; i++)
-            part[pop->agents[i].loc] += pop->agents[i].q;
-        out[0] += part[0];
-        out[1] += part[1];
+/* Runs replication rep of the scenarios set[0..n) from year yi on, from
+ * state st (which they share up to yi). While their parameters agree, a
+ * year is simulated once for all; where they part, the state is copied into
+ * the next free workspace slot (depth) for every class but the last, which
+ * goes on with st. Returns a REP_ code. */
+static int run_set(const ts_group *g, size_t *set, size_t n, size_t yi, uint32_t rep,
+                   int threads, ts_state *st, ts_workspace *ws, size_t depth) {
+    while (n > 0) {
+        /* scenarios that are complete leave the set */
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (yi < g->runs[set[i]].nsim)
+                set[k++] = set[i];
+        n = k;
+        if (n == 0)
+            return REP_DONE;
+        /* the class of set[0]: the scenarios that simulate year yi as it does */
+        const ts_run *lead = &g->runs[set[0]];
+        size_t same = 1;
+        for (size_t i = 1; i < n; i++)
+            if (same_year(lead, &g->runs[set[i]], yi)) {
+                size_t t = set[same];
+                set[same++] = set[i];
+                set[i] = t;
+            }
+        if (same < n) {
+            /* the others go on from a copy, recursively */
+            ts_state *copy = &ws->st[depth];
+            if (ts_pop_copy(&copy->pop, &st->pop) != 0)
+                return REP_NOMEM;
+            copy->carry = st->carry;
+            int rc = run_set(g, set + same, n - same, yi, rep, threads, copy, ws, depth + 1);
+            if (rc != REP_DONE)
+                return rc;
+            n = same;
+        }
+        if (g->stop && *g->stop)
+            return REP_STOPPED;
+        ts_year y;
+        year_context(&y, lead, &st->carry, yi, rep);
+        ts_tally sum;
+        if (ts_pop_year(&st->pop, &y, threads, &sum) != 0)
+            return REP_NOMEM;
+        sum.s[TS_S_ECO_GAP] = y.a_cn - y.a_us;
+        for (size_t i = 0; i < n; i++) {
+            const ts_run *run = &g->runs[set[i]];
+            ts_results *res = run->res;
+            if (yi >= run->nspin)
+                ts_metrics_of(&sum, y.p->sample_fraction,
+                              &res->v[(rep * res->nyear + yi - run->nspin) * TS_NMETRICS]);
+#pragma omp atomic
+            res->agent_years += (double)sum.n[TS_C_AGENT_YEARS];
+        }
+        ts_carry_update(&st->carry, &sum);
+        if (g->tick)
+            g->tick(g->tick_ctx, n);
+        yi++;
     }
+    return REP_DONE;
 }
 
-/* One simulated year of a replication: inflow, the agents' year, the
- * engine's own tallies; 0 or -1 (out of memory). */
-static int sim_year(ts_pop *pop, const ts_year *y, int threads, ts_tally *sum) {
-    int64_t in_us = pop_inflow(pop, y, TS_LOC_US, threads);
-    int64_t in_cn = pop_inflow(pop, y, TS_LOC_CN, threads);
-    if (in_us < 0 || in_cn < 0 || pop_reserve(pop, 0) != 0)
-        return -1;
-    pop_step(pop, y, threads, sum);
-    sum->n[TS_C_INFLOW_US] = in_us;
-    sum->n[TS_C_INFLOW_CN] = in_cn;
-    sum->s[TS_S_ECO_GAP] = y->a_cn - y->a_us;
-    return 0;
-}
-
-/* One replication; recorded years into res row rep. Calls tick after each
- * simulated year; checks the stop flag before each. Returns a REP_ code. */
-static int run_replication(const ts_run *run, uint32_t rep, int threads, ts_results *res,
-                           void (*tick)(void *), void *tick_ctx) {
-    ts_pop pop = {0};
-    ts_carry carry;
+/* Replication rep of every scenario of the group that has one. */
+static int run_replication(const ts_group *g, uint32_t rep, int threads, ts_workspace *ws) {
+    if (!ws->st) {
+        ws->st = calloc(g->nrun, sizeof *ws->st);
+        ws->set = calloc(g->nrun, sizeof *ws->set);
+        if (!ws->st || !ws->set)
+            return REP_NOMEM;
+        ws->n = g->nrun;
+    }
+    size_t *set = ws->set;
+    size_t n = 0;
+    for (size_t i = 0; i < g->nrun; i++)
+        if (rep < g->runs[i].res->nrep)
+            set[n++] = i;
+    if (n == 0)
+        return REP_DONE;
+    /* MODEL 2b: the start population of the first simulated year, which
+     * every scenario of the group shares when its parameters agree there;
+     * run_set parts them from year 0 on otherwise, so each class is started
+     * from its own population below. */
+    ts_state *st = &ws->st[0];
     ts_year y;
     double talent0[2] = {0.0, 0.0};
-    ts_carry_start(&carry, talent0);
-    year_context(&y, run, &carry, 0, rep);
-    if (pop_init(&pop, &y) != 0) {
-        pop_free(&pop);
-        return REP_NOMEM;
-    }
-    initial_talent(&pop, talent0);
-    ts_carry_start(&carry, talent0);
-    double agent_years = 0.0;
-    for (size_t yi = 0; yi < run->nsim; yi++) {
-        year_context(&y, run, &carry, yi, rep);
-        ts_tally sum;
-        int rc = run->stop && *run->stop ? REP_STOPPED
-                 : sim_year(&pop, &y, threads, &sum) != 0 ? REP_NOMEM : REP_DONE;
-        if (rc != REP_DONE) {
-            pop_free(&pop);
-            return rc;
+    ts_carry_start(&st->carry, talent0);
+    size_t same = 1;
+    const ts_run *lead = &g->runs[set[0]];
+    for (size_t i = 1; i < n; i++)
+        if (same_year(lead, &g->runs[set[i]], 0)) {
+            size_t t = set[same];
+            set[same++] = set[i];
+            set[i] = t;
         }
-        agent_years += (double)sum.n[TS_C_AGENT_YEARS];
-        if (yi >= run->nspin)
-            ts_metrics_of(&sum, y.p->sample_fraction,
-                          &res->v[(rep * res->nyear + yi - run->nspin) * TS_NMETRICS]);
-        ts_carry_update(&carry, &sum);
-        pop.inactive += (size_t)(sum.n[TS_C_AGENT_YEARS] - active_at_end(&sum));
-        pop_compact(&pop);
-        if (tick)
-            tick(tick_ctx);
+    year_context(&y, lead, &st->carry, 0, rep);
+    if (ts_pop_init(&st->pop, &y, threads) != 0)
+        return REP_NOMEM;
+    ts_pop_talent(&st->pop, talent0);
+    ts_carry_start(&st->carry, talent0);
+    int rc = run_set(g, set, same, 0, rep, threads, st, ws, 1);
+    /* scenarios whose first year differs start on their own */
+    for (size_t i = same; i < n && rc == REP_DONE; i++) {
+        lead = &g->runs[set[i]];
+        ts_carry_start(&st->carry, (double[2]){0.0, 0.0});
+        year_context(&y, lead, &st->carry, 0, rep);
+        if (ts_pop_init(&st->pop, &y, threads) != 0)
+            return REP_NOMEM;
+        ts_pop_talent(&st->pop, talent0);
+        ts_carry_start(&st->carry, talent0);
+        rc = run_set(g, &set[i], 1, 0, rep, threads, st, ws, 1);
     }
-    pop_free(&pop);
-#pragma omp atomic
-    res->agent_years += agent_years;
-    return REP_DONE;
+    return rc;
 }
 
 typedef struct {
     const ts_run_opts *opt;
-    size_t done, total; /* years completed, over all replications */
+    size_t done, total; /* scenario-years completed, over all replications */
 } ts_ticker;
 
-/* Counts a finished year; reports progress from the calling thread only
- * (thread 0 of a parallel region is the caller). */
-static void tick(void *ctx) {
+/* Counts finished scenario-years; reports progress from the calling thread
+ * only (thread 0 of a parallel region is the caller). */
+static void tick(void *ctx, size_t years) {
     ts_ticker *tk = ctx;
     size_t done;
 #pragma omp atomic capture
-    done = ++tk->done;
+    done = tk->done += years;
     if (tk->opt->progress && omp_get_thread_num() == 0)
         tk->opt->progress(tk->opt->progress_ctx, (double)done / (double)tk->total);
 }
@@ -265,55 +226,37 @@ static ts_params *params_timeline(const ts_scenario *sc, int64_t year0, size_t n
 }
 
 /* Replications side by side when there are enough of them to keep every
- * thread busy; otherwise each replication's agents are split over threads.
- * Returns the REP_ codes of the replications or'ed together. */
-static int run_all(const ts_run *run, const ts_run_opts *opt, ts_results *res, ts_ticker *tk) {
-    int threads = opt->threads > 0 ? opt->threads : 1;
-    size_t nrep = res->nrep;
+ * thread busy (each thread reusing its workspace); otherwise each
+ * replication's agents are split over threads. Returns the REP_ codes of
+ * the replications or'ed together. */
+static int run_group(const ts_group *g, int threads) {
+    size_t nrep = g->maxrep;
     int failed = 0;
     if (threads > 1 && nrep >= 2 * (size_t)threads) {
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) reduction(| : failed)
-        for (size_t r = 0; r < nrep; r++)
-            failed |= run_replication(run, (uint32_t)r, 1, res, tick, tk);
+#pragma omp parallel num_threads(threads) reduction(| : failed)
+        {
+            ts_workspace ws = {0};
+#pragma omp for schedule(dynamic, 1)
+            for (size_t r = 0; r < nrep; r++)
+                failed |= run_replication(g, (uint32_t)r, 1, &ws);
+            workspace_free(&ws);
+        }
     } else {
+        ts_workspace ws = {0};
         for (size_t r = 0; r < nrep && !failed; r++)
-            failed = run_replication(run, (uint32_t)r, threads, res, tick, tk);
+            failed = run_replication(g, (uint32_t)r, threads, &ws);
+        workspace_free(&ws);
     }
     return failed;
 }
 
-ts_status ts_sim_run(const ts_scenario *sc, const ts_run_opts *opt, ts_results **out,
-                     ts_error *err) {
-    *out = NULL;
-    ts_status st = ts_scenario_validate(sc, err);
-    if (st != TS_OK)
-        return st;
-    const ts_params *b = &sc->base;
-    size_t nyear = (size_t)(b->years.end - b->years.start + 1);
-    ts_run run = {.sc = sc, .nspin = (size_t)b->years.spinup,
-                  .nsim = (size_t)b->years.spinup + nyear,
-                  .year0 = b->years.start - b->years.spinup, .stop = opt->stop};
-    ts_results *res = ts_results_alloc((size_t)b->replications, nyear, b->years.start);
-    ts_params *pt = params_timeline(sc, run.year0, run.nsim);
-    if (!res || !pt) {
-        free(pt);
-        ts_results_free(res);
-        return ts_error_set(err, TS_ERUNTIME, "", 0, 0, "", "out of memory");
+static void runs_free(ts_run *runs, size_t n, int keep_results) {
+    for (size_t i = 0; i < n; i++) {
+        free(runs[i].pt);
+        if (!keep_results)
+            ts_results_free(runs[i].res);
     }
-    res->agent_years = 0.0;
-    run.pt = pt;
-    ts_ticker tk = {.opt = opt, .done = 0, .total = res->nrep * run.nsim};
-    int rc = run_all(&run, opt, res, &tk);
-    free(pt);
-    if (rc != REP_DONE)
-        ts_results_free(res);
-    if (rc & REP_NOMEM)
-        return ts_error_set(err, TS_ERUNTIME, "", 0, 0, "",
-                            "out of memory while simulating (try a smaller sample_fraction)");
-    if (rc & REP_STOPPED)
-        return ts_error_set(err, TS_ERUNTIME, "", 0, 0, "", "interrupted");
-    *out = res;
-    return TS_OK;
+    free(runs);
 }
 
 ts_status ts_sim_run_many(const ts_scenario *const *sc, size_t n, const ts_run_opts *opt,
@@ -321,18 +264,70 @@ ts_status ts_sim_run_many(const ts_scenario *const *sc, size_t n, const ts_run_o
     for (size_t i = 0; i < n; i++)
         out[i] = NULL;
     for (size_t i = 0; i < n; i++) {
-        ts_status st = ts_sim_run(sc[i], opt, &out[i], err);
-        if (st != TS_OK) {
-            for (size_t j = 0; j < i; j++) {
-                ts_results_free(out[j]);
-                out[j] = NULL;
-            }
+        ts_status st = ts_scenario_validate(sc[i], err);
+        if (st != TS_OK)
             return st;
-        }
     }
+    ts_run *runs = calloc(n > 0 ? n : 1, sizeof *runs);
+    if (!runs)
+        return ts_error_set(err, TS_ERUNTIME, "", 0, 0, "", "out of memory");
+    ts_ticker tk = {.opt = opt};
+    for (size_t i = 0; i < n; i++) {
+        const ts_params *b = &sc[i]->base;
+        size_t nyear = (size_t)(b->years.end - b->years.start + 1);
+        ts_run *r = &runs[i];
+        *r = (ts_run){.sc = sc[i], .nspin = (size_t)b->years.spinup,
+                      .nsim = (size_t)b->years.spinup + nyear,
+                      .year0 = b->years.start - b->years.spinup, .seed = (uint64_t)b->seed};
+        r->res = ts_results_alloc((size_t)b->replications, nyear, b->years.start);
+        r->pt = params_timeline(sc[i], r->year0, r->nsim);
+        if (!r->res || !r->pt) {
+            runs_free(runs, n, 0);
+            return ts_error_set(err, TS_ERUNTIME, "", 0, 0, "", "out of memory");
+        }
+        r->res->agent_years = 0.0;
+        tk.total += r->res->nrep * r->nsim;
+    }
+    /* groups: scenarios with the same seed and first simulated year, in
+     * order of their first member */
+    int threads = opt->threads > 0 ? opt->threads : 1;
+    int rc = REP_DONE;
+    uint8_t *done = calloc(n > 0 ? n : 1, 1);
+    ts_run *members = calloc(n > 0 ? n : 1, sizeof *members);
+    if (!done || !members)
+        rc = REP_NOMEM;
+    for (size_t i = 0; i < n && rc == REP_DONE; i++) {
+        if (done[i])
+            continue;
+        ts_group g = {.runs = members, .stop = opt->stop, .tick = tick, .tick_ctx = &tk};
+        for (size_t j = i; j < n; j++)
+            if (!done[j] && runs[j].seed == runs[i].seed && runs[j].year0 == runs[i].year0) {
+                done[j] = 1;
+                members[g.nrun++] = runs[j];
+                g.maxrep = runs[j].res->nrep > g.maxrep ? runs[j].res->nrep : g.maxrep;
+            }
+        rc = run_group(&g, threads);
+    }
+    free(done);
+    free(members);
+    if (rc != REP_DONE) {
+        runs_free(runs, n, 0);
+        if (rc & REP_NOMEM)
+            return ts_error_set(err, TS_ERUNTIME, "", 0, 0, "",
+                                "out of memory while simulating (try a smaller sample_fraction)");
+        return ts_error_set(err, TS_ERUNTIME, "", 0, 0, "", "interrupted");
+    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = runs[i].res;
+    runs_free(runs, n, 1);
     return TS_OK;
+}
+
+ts_status ts_sim_run(const ts_scenario *sc, const ts_run_opts *opt, ts_results **out,
+                     ts_error *err) {
+    return ts_sim_run_many(&sc, 1, opt, out, err);
 }
 
 const char *ts_sim_rng_name(void) { return TS_RNG_NAME; }
 
-size_t ts_sim_agent_bytes(void) { return sizeof(ts_agent); }
+size_t ts_sim_agent_bytes(void) { return ts_agent_bytes(); }

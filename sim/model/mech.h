@@ -1,0 +1,547 @@
+/* The mechanisms of MODEL.md section 4 step 3 as passes over a chunk of
+ * agents (rows i0 .. i0+m-1 of a ts_cols), in the order of the model.
+ *
+ * Internal to the engine. Included by kernel.c, which is compiled once per
+ * instruction set (scalar, AVX2, AVX-512), and by agent.c, which applies the
+ * same passes to a population of one for the tests. An agent's year reads
+ * only its own fields and the year context, so running the model mechanism
+ * by mechanism over a chunk gives what running it agent by agent gives.
+ *
+ * Common passes are written without data-dependent branches so that the
+ * compiler vectorises them; rare paths (graduation, location decisions,
+ * visa expiry) are scalar and draw their Philox blocks on demand. All
+ * floating-point code is IEEE + - * / sqrt and dmath.h, without
+ * contraction, so every instruction set gives the same bits. */
+#ifndef TS_MECH_H
+#define TS_MECH_H
+
+#include <string.h>
+
+#include "agent.h"
+#include "dmath.h"
+
+/* Agents per chunk: the unit of the passes and of the batched Philox. */
+#define TS_CHUNK 256
+/* Philox blocks drawn for every agent of a chunk in one batch: block 0
+ * (every agent, every year) and block 1 (agents in the US). */
+#define TS_PREDRAWN 2
+
+static inline double ts_u01(uint32_t w) { return ((double)w + 0.5) * (1.0 / 4294967296.0); }
+
+static inline double ts_clip01(double x) { return x < 0.0 ? 0.0 : (x > 1.0 ? 1.0 : x); }
+
+static inline double ts_logistic_(double x) { return 1.0 / (1.0 + ts_m_exp(-x)); }
+
+static inline uint8_t ts_sat_inc(uint8_t x) { return x == UINT8_MAX ? x : (uint8_t)(x + 1); }
+
+/* z-score of the 90th percentile of N(0,1): the top-decile talent cut. */
+#define TS_Z90 1.2815515655446004
+
+typedef struct {
+    uint32_t w[TS_PREDRAWN][4][TS_CHUNK]; /* w[b][k][j]: word k of block b, agent j */
+    uint8_t alive[TS_CHUNK];
+    uint8_t moved[TS_CHUNK];   /* moved this year */
+    uint8_t decided[TS_CHUNK]; /* made its location decision at graduation */
+    uint8_t stage0[TS_CHUNK];  /* stage at the start of the year */
+    uint8_t go[TS_CHUNK];      /* per selected agent: the decision moves it */
+    uint16_t sel[TS_CHUNK];    /* a selection: chunk rows a pass applies to */
+    uint32_t ws[4][TS_CHUNK];  /* a Philox block of the selected agents */
+} ts_chunk;
+
+/* Philox4x32-10 (Salmon et al., SC11, as defined by Random123): ten rounds
+ * of two 32x32->64 multiplications, the key bumped by the Weyl constants
+ * between rounds, at counter (idx, group, year * 256 + block, rep). Lane j
+ * gets w[k][j] for row i0 + j, or row i0 + sel[j] when sel is not NULL. */
+static inline void ts_philox_rows(const ts_year *y, const ts_cols *c, size_t i0,
+                                  const uint16_t *sel, size_t m, unsigned block,
+                                  uint32_t (*w)[TS_CHUNK]) {
+    const uint32_t k0 = (uint32_t)y->seed, k1 = (uint32_t)(y->seed >> 32);
+    const uint32_t c2 = (uint32_t)y->year * 256u + block, c3 = y->rep;
+    const uint32_t *idx = c->idx + i0;
+    const uint16_t *group = c->group + i0;
+    for (size_t j = 0; j < m; j++) {
+        size_t r = sel ? sel[j] : j;
+        uint32_t x0 = idx[r], x1 = group[r], x2 = c2, x3 = c3, a = k0, b = k1;
+        for (int round = 0; round < 10; round++) {
+            uint64_t p0 = (uint64_t)0xD2511F53u * x0, p1 = (uint64_t)0xCD9E8D57u * x2;
+            uint32_t n0 = (uint32_t)(p1 >> 32) ^ x1 ^ a;
+            uint32_t n2 = (uint32_t)(p0 >> 32) ^ x3 ^ b;
+            x1 = (uint32_t)p1;
+            x3 = (uint32_t)p0;
+            x0 = n0;
+            x2 = n2;
+            a += 0x9E3779B9u;
+            b += 0xBB67AE85u;
+        }
+        w[0][j] = x0;
+        w[1][j] = x1;
+        w[2][j] = x2;
+        w[3][j] = x3;
+    }
+}
+
+/* MODEL 2: q = exp(talent_sigma z_q), sens = exp(sens_sigma z_s - sens_sigma^2/2),
+ * from the words of slots TS_D_Q and TS_D_SENS; h is the expected hostility
+ * clip(sens s, 0, 1). */
+static inline void ts_birth_draws(const ts_year *y, uint32_t wq, uint32_t ws, float *q,
+                                  float *sens, float *h) {
+    const double ts = y->p->population.talent_sigma, ss = y->p->suspicion.sens_sigma;
+    float qv = (float)ts_m_exp(ts * ts_m_norm_quantile(ts_u01(wq)));
+    float sv = (float)ts_m_exp(ss * ts_m_norm_quantile(ts_u01(ws)) - 0.5 * ss * ss);
+    *q = qv;
+    *sens = sv;
+    *h = (float)ts_clip01(sv * y->s);
+}
+
+/* The word of a pre-drawn slot for agent j. */
+static inline uint32_t ts_pre(const ts_chunk *k, ts_decision s, size_t j) {
+    return k->w[(unsigned)s >> 2][(unsigned)s & 3u][j];
+}
+
+/* The lazy draws of agent i (chunk row j) with the pre-drawn blocks filled. */
+static inline void ts_row_draws(const ts_year *y, const ts_cols *c, size_t i,
+                                const ts_chunk *k, size_t j, ts_draws *d) {
+    ts_draws_init(d, y->seed, y->rep, c->idx[i], c->group[i], (uint32_t)y->year);
+    for (unsigned b = 0; b < TS_PREDRAWN; b++)
+        for (unsigned w = 0; w < 4; w++)
+            d->w[b][w] = k->w[b][w][j];
+    d->have = (1u << TS_PREDRAWN) - 1u;
+}
+
+static inline double ts_base_fear(const ts_year *y, const ts_cols *c, size_t i) {
+    return ts_clip01(c->sens[i] * y->s);
+}
+
+/* ---- location changes and flows ---- */
+
+static inline void ts_set_visa(const ts_cols *c, size_t i, ts_visa v) {
+    c->visa[i] = (uint8_t)v;
+    c->years_on_visa[i] = 0;
+}
+
+static inline void ts_move_to(const ts_year *y, const ts_cols *c, size_t i, ts_loc loc) {
+    c->loc[i] = (uint8_t)loc;
+    if (c->visa[i] != TS_VISA_CITIZEN)
+        ts_set_visa(c, i, loc == TS_LOC_US ? TS_VISA_TEMP : TS_VISA_NONE);
+    c->h[i] = (float)ts_base_fear(y, c, i);
+}
+
+/* MODEL 6: the flows of one move, just made; stage0 is the stage at the
+ * start of the year. */
+static inline void ts_record_move(const ts_cols *c, size_t i, uint8_t stage0, int forced,
+                                  ts_tally *t) {
+    if (c->loc[i] == TS_LOC_US) {
+        t->n[TS_C_CN_TO_US]++;
+        return;
+    }
+    int academic = stage0 != TS_STAGE_STUDENT && c->sector[i] == TS_SECTOR_ACADEMIA;
+    if (c->stage[i] != TS_STAGE_STUDENT)
+        t->n[TS_C_US_TO_CN]++;
+    t->n[TS_C_US_TO_CN_ACAD] += academic;
+    t->n[TS_C_FORCED] += forced;
+    t->n[TS_C_FORCED_ACAD] += forced && academic;
+    if (!forced) {
+        t->n[TS_C_VOLUNTARY]++;
+        t->s[TS_S_Q_VOLUNTARY] += c->q[i];
+    }
+}
+
+/* ---- utilities (MODEL 5) ---- */
+
+/* F_US(i) = us_federal_access * (0 if banned(i) else 1); citizens keep
+ * citizenship wherever they are, anyone else would hold a visa. */
+static inline double ts_f_us_row(const ts_params *p, const ts_cols *c, size_t i) {
+    int ban = p->funding.federal_ban;
+    int banned = ban == TS_BAN_ALL ||
+                 (ban == TS_BAN_NONCITIZENS && c->visa[i] != TS_VISA_CITIZEN);
+    return banned ? 0.0 : p->funding.us_federal_access;
+}
+
+/* The fields the utilities read, by value, so a pass can feed them from
+ * its own column pointers. */
+typedef struct {
+    int loc, visa, stage, years_in_stage, years_in_us, collab;
+    double h, q;
+} ts_util_in;
+
+static inline ts_util_in ts_util_in_row(const ts_cols *c, size_t i) {
+    return (ts_util_in){c->loc[i], c->visa[i], c->stage[i], c->years_in_stage[i],
+                        c->years_in_us[i], c->collab[i], c->h[i], c->q[i]};
+}
+
+/* V_US = β_fund F_US + β_collab openness collab + β_eco A_US
+ *   + β_talent_us ln(q) - β_fear h
+ *   - β_visa temp - β_stuck [EARLY, years_in_stage >= stuck_years]
+ *   + β_ties min(years_in_us, 10)/10 - move_cost [in CN]
+ * u is y->u (a copy in registers); no data-dependent branch. */
+static inline double ts_util_us_of(const ts_util *u, ts_util_in a, int at_graduation) {
+    int in_cn = a.loc == TS_LOC_CN;
+    int citizen = a.visa == TS_VISA_CITIZEN;
+    int temp = at_graduation | (in_cn & !citizen) | (!in_cn & (a.visa == TS_VISA_TEMP));
+    int stuck = (a.stage == TS_STAGE_EARLY) & (a.years_in_stage >= u->stuck_years);
+    double ties = (a.years_in_us < 10 ? a.years_in_us : 10) / 10.0;
+    double fund = citizen ? u->fund_cit : u->fund_visa;
+    return fund + u->collab * a.collab + u->eco_us + u->talent_us * ts_m_log(a.q) - u->fear * a.h -
+           u->visa * temp - u->stuck * stuck + u->ties * ties - u->move_cost * in_cn;
+}
+
+/* V_CN = β_wage Δw + β_fund cn_level + β_eco A_CN + β_home + asc_cn
+ *   + β_talent talent_program [q >= talent_threshold] - move_cost [in US] */
+static inline double ts_util_cn_of(const ts_util *u, ts_util_in a, int relief) {
+    int top = a.q >= u->threshold;
+    double base = relief ? u->cn_relief : u->cn;
+    return base + u->talent_cn * top - u->move_cost * (a.loc == TS_LOC_US);
+}
+
+/* MODEL 3.6: US -> CN with china.offer_rate logistic(V_CN - V_US);
+ * CN -> US with us.offer_rate work_approval logistic(V_US - V_CN).
+ */
+static inline double ts_move_prob_of(const ts_year *y, ts_util_in a, int at_graduation,
+                                     int relief) {
+    double dv = ts_util_cn_of(&y->u, a, relief) - ts_util_us_of(&y->u, a, at_graduation);
+    int us = a.loc == TS_LOC_US;
+    return (us ? y->offer_us : y->offer_cn) * ts_logistic_(us ? dv : -dv);
+}
+
+/* MODEL 3.6: one location decision of row i (chunk row j); moves the agent
+ * when it decides to. */
+static inline void ts_decide_row(const ts_year *y, const ts_cols *c, size_t i, ts_chunk *k,
+                                 size_t j, ts_draws *d, int at_graduation, ts_tally *t) {
+    int relief = ts_draw_bern(d, TS_D_RELIEF_MOVE, y->p->china.tax_relief_coverage);
+    if (!ts_draw_bern(d, TS_D_MOVE,
+                      ts_move_prob_of(y, ts_util_in_row(c, i), at_graduation, relief)))
+        return;
+    ts_move_to(y, c, i, c->loc[i] == TS_LOC_US ? TS_LOC_CN : TS_LOC_US);
+    k->moved[j] = 1;
+    ts_record_move(c, i, k->stage0[j], 0, t);
+}
+
+/* ---- the passes, in the order of MODEL 4 step 3 ---- */
+
+/* Start-of-year state and counts. */
+static inline void ts_pass_start(const ts_cols *cols, size_t i0, size_t m, ts_chunk *k,
+                                 ts_tally *t) {
+    const ts_cols cl = *cols, *c = &cl;
+    int64_t acad = 0;
+    for (size_t j = 0; j < m; j++) {
+        size_t i = i0 + j;
+        k->stage0[j] = c->stage[i];
+        k->moved[j] = 0;
+        k->decided[j] = 0;
+        acad += c->loc[i] == TS_LOC_US && c->stage[i] != TS_STAGE_STUDENT &&
+                c->sector[i] == TS_SECTOR_ACADEMIA;
+    }
+    t->n[TS_C_AGENT_YEARS] += (int64_t)m;
+    t->n[TS_C_START_US_ACAD] += acad;
+}
+
+/* MODEL 3.1 */
+static inline void ts_pass_attrition(const ts_year *y, const ts_cols *cols, size_t i0, size_t m,
+                                     ts_chunk *k) {
+    const ts_cols cl = *cols, *c = &cl;
+    const double a0 = y->attrition[0], a1 = y->attrition[1], a2 = y->attrition[2];
+    for (size_t j = 0; j < m; j++) {
+        uint8_t s = c->stage[i0 + j];
+        double p = s == TS_STAGE_STUDENT ? a0 : s == TS_STAGE_EARLY ? a1 : a2;
+        k->alive[j] = !(ts_u01(ts_pre(k, TS_D_ATTRITION, j)) < p);
+    }
+}
+
+/* MODEL 3.2: a collaboration ends with min(1, end_rate + break_rate (1 - openness));
+ * one forms with form_rate openness. Students have none. */
+static inline void ts_pass_collab(const ts_year *y, const ts_cols *cols, size_t i0, size_t m,
+                                  const ts_chunk *k) {
+    const ts_cols cl = *cols, *c = &cl;
+    const double pe = y->collab_end, pf = y->collab_form;
+    for (size_t j = 0; j < m; j++) {
+        size_t i = i0 + j;
+        uint8_t on = c->collab[i];
+        int hit = ts_u01(ts_pre(k, TS_D_COLLAB, j)) < (on ? pe : pf);
+        uint8_t next = (uint8_t)(on ? !hit : hit);
+        c->collab[i] = k->alive[j] && c->stage[i] != TS_STAGE_STUDENT ? next : on;
+    }
+}
+
+/* MODEL 3.3: US: h <- (1-λ) h + λ clip(sens s_t + ω d_{t-1} / d_ref + ε, 0, 1),
+ * ε ~ N(0, fear_noise); CN: h = clip(sens s_t, 0, 1). */
+static inline void ts_pass_fear(const ts_year *y, const ts_cols *cols, size_t i0, size_t m,
+                                const ts_chunk *k) {
+    const ts_cols cl = *cols, *c = &cl;
+    const ts_params *p = y->p;
+    const double lam = p->suspicion.adaptation, noise = p->suspicion.fear_noise;
+    const double s = y->s, peer = y->peer;
+    for (size_t j = 0; j < m; j++) {
+        size_t i = i0 + j;
+        double base = ts_clip01(c->sens[i] * s);
+        double eps = noise * ts_m_norm_quantile(ts_u01(ts_pre(k, TS_D_FEAR, j)));
+        double target = ts_clip01(c->sens[i] * s + peer + eps);
+        float us = (float)((1.0 - lam) * c->h[i] + lam * target);
+        float h = c->loc[i] == TS_LOC_US ? us : (float)base;
+        c->h[i] = k->alive[j] ? h : c->h[i];
+    }
+}
+
+/* MODEL 3.4 (US only): TEMP -> PERMANENT (green_card_rate); PERMANENT for 5+
+ * years -> CITIZEN (naturalization_rate); TEMP at max_temp_years that did
+ * not just get a green card extends (extension_rate; years_on_visa keeps
+ * counting) or must leave. */
+static inline void ts_pass_visa(const ts_year *y, const ts_cols *cols, size_t i0, size_t m,
+                                ts_chunk *k, ts_tally *t) {
+    const ts_cols cl = *cols, *c = &cl;
+    const ts_params *p = y->p;
+    for (size_t j = 0; j < m; j++) {
+        size_t i = i0 + j;
+        if (!k->alive[j] || c->loc[i] != TS_LOC_US)
+            continue;
+        double u = ts_u01(ts_pre(k, TS_D_VISA, j));
+        if (c->visa[i] == TS_VISA_TEMP) {
+            if (u < p->visa.green_card_rate) {
+                ts_set_visa(c, i, TS_VISA_PERMANENT);
+            } else if (c->years_on_visa[i] >= p->visa.max_temp_years) {
+                ts_draws d;
+                ts_row_draws(y, c, i, k, j, &d);
+                if (!ts_draw_bern(&d, TS_D_EXTEND, p->visa.extension_rate)) {
+                    ts_move_to(y, c, i, TS_LOC_CN);
+                    k->moved[j] = 1;
+                    ts_record_move(c, i, k->stage0[j], 1, t);
+                }
+            }
+        } else if (c->visa[i] == TS_VISA_PERMANENT && c->years_on_visa[i] >= 5 &&
+                   u < p->visa.naturalization_rate) {
+            ts_set_visa(c, i, TS_VISA_CITIZEN);
+        }
+    }
+}
+
+/* MODEL 3.5, promotion: EARLY with years_in_stage >= promote_min_years ->
+ * SENIOR with min(1, promote_rate q^promote_talent (1 - ceiling)); q^x is
+ * exp(x ln q), in vector lanes. Runs before graduation, so this year's graduates (EARLY
+ * from now) are not promoted in the same year. */
+static inline void ts_pass_promote(const ts_year *y, const ts_cols *cols, size_t i0, size_t m,
+                                   const ts_chunk *k) {
+    const ts_cols cl = *cols, *c = &cl;
+    const double pt = y->p->career.promote_talent;
+    const double rate_us = y->promote[TS_LOC_US], rate_cn = y->promote[TS_LOC_CN];
+    const int min_years = (int)y->p->career.promote_min_years;
+    for (size_t j = 0; j < m; j++) {
+        size_t i = i0 + j;
+        double pr = (c->loc[i] == TS_LOC_US ? rate_us : rate_cn) * ts_m_exp(pt * ts_m_log(c->q[i]));
+        int hit = ts_u01(ts_pre(k, TS_D_PROMOTE, j)) < (pr < 1.0 ? pr : 1.0);
+        int due = k->alive[j] & (c->stage[i] == TS_STAGE_EARLY) &
+                  (c->years_in_stage[i] >= min_years);
+        int up = due & hit;
+        c->stage[i] = up ? (uint8_t)TS_STAGE_SENIOR : c->stage[i];
+        c->years_in_stage[i] = up ? 0 : c->years_in_stage[i];
+    }
+}
+
+/* MODEL 3.5, graduation: EARLY, sector drawn; US graduates need work
+ * authorization, then decide with certainty of review. */
+static inline void ts_graduate_row(const ts_year *y, const ts_cols *c, size_t i, ts_chunk *k,
+                                   size_t j, ts_tally *t) {
+    const ts_params *p = y->p;
+    ts_draws d;
+    ts_row_draws(y, c, i, k, j, &d);
+    int us = c->loc[i] == TS_LOC_US;
+    c->stage[i] = TS_STAGE_EARLY;
+    c->years_in_stage[i] = 0;
+    c->grad_year[i] = (int16_t)y->year;
+    c->grad_in_us[i] = (uint8_t)us;
+    double industry = us ? p->population.us.industry_share : p->population.cn.industry_share;
+    c->sector[i] = ts_draw_bern(&d, TS_D_GRAD_SECTOR, industry) ? TS_SECTOR_INDUSTRY
+                                                                : TS_SECTOR_ACADEMIA;
+    if (!us)
+        return;
+    t->n[TS_C_GRAD_US]++;
+    k->decided[j] = 1;
+    if (!ts_draw_bern(&d, TS_D_WORK_VISA, p->visa.work_approval)) {
+        ts_move_to(y, c, i, TS_LOC_CN);
+        k->moved[j] = 1;
+        ts_record_move(c, i, k->stage0[j], 1, t);
+        return;
+    }
+    ts_decide_row(y, c, i, k, j, &d, 1, t);
+    if (!k->moved[j]) {
+        ts_set_visa(c, i, TS_VISA_TEMP);
+        t->n[TS_C_GRAD_STAY_US]++;
+    }
+}
+
+static inline void ts_pass_graduate(const ts_year *y, const ts_cols *cols, size_t i0, size_t m,
+                                    ts_chunk *k, ts_tally *t) {
+    const ts_cols cl = *cols, *c = &cl;
+    const int64_t phd = y->p->career.phd_years;
+    for (size_t j = 0; j < m; j++) {
+        size_t i = i0 + j;
+        if (k->alive[j] && c->stage[i] == TS_STAGE_STUDENT && c->years_in_stage[i] >= phd)
+            ts_graduate_row(y, c, i, k, j, t);
+    }
+}
+
+/* MODEL 3.6: EARLY/SENIOR agents that have neither moved nor decided this
+ * year review their location with review_rate. The reviewers are selected,
+ * their decision block drawn in one batch and their move probabilities
+ * computed in vector lanes; the moves are then made one by one. */
+static inline void ts_pass_review(const ts_year *y, const ts_cols *cols, size_t i0, size_t m,
+                                  ts_chunk *k, ts_tally *t) {
+    const ts_cols cl = *cols, *c = &cl;
+    const double rate = y->p->career.review_rate, cover = y->p->china.tax_relief_coverage;
+    size_t ns = 0;
+    for (size_t j = 0; j < m; j++) {
+        int due = k->alive[j] & !k->moved[j] & !k->decided[j] &
+                  (c->stage[i0 + j] != TS_STAGE_STUDENT) &
+                  (ts_u01(ts_pre(k, TS_D_REVIEW, j)) < rate);
+        k->sel[ns] = (uint16_t)j;
+        ns += (size_t)due;
+    }
+    ts_philox_rows(y, c, i0, k->sel, ns, (unsigned)TS_D_MOVE >> 2, k->ws);
+    for (size_t s = 0; s < ns; s++) {
+        int relief = ts_u01(k->ws[TS_D_RELIEF_MOVE & 3][s]) < cover;
+        double p = ts_move_prob_of(y, ts_util_in_row(c, i0 + k->sel[s]), 0, relief);
+        k->go[s] = ts_u01(k->ws[TS_D_MOVE & 3][s]) < p;
+    }
+    for (size_t s = 0; s < ns; s++) {
+        if (!k->go[s])
+            continue;
+        size_t j = k->sel[s], i = i0 + j;
+        ts_move_to(y, c, i, c->loc[i] == TS_LOC_US ? TS_LOC_CN : TS_LOC_US);
+        k->moved[j] = 1;
+        ts_record_move(c, i, k->stage0[j], 0, t);
+    }
+}
+
+/* MODEL 3.7: shift the mask; a US EARLY/SENIOR agent considers leaving with
+ * logistic(V_CN - V_US + consider_shift). */
+static inline void ts_pass_consider(const ts_year *y, const ts_cols *cols, size_t i0, size_t m,
+                                    const ts_chunk *k) {
+    const double cover = y->p->china.tax_relief_coverage, shift = y->p->survey.consider_shift;
+    const ts_util u = y->u;
+    const uint8_t *restrict loc = cols->loc + i0, *restrict visa = cols->visa + i0,
+                  *restrict stage = cols->stage + i0, *restrict yis = cols->years_in_stage + i0,
+                  *restrict yius = cols->years_in_us + i0, *restrict collab = cols->collab + i0;
+    const float *restrict h = cols->h + i0, *restrict q = cols->q + i0;
+    uint8_t *restrict considered = cols->considered + i0;
+    for (size_t j = 0; j < m; j++) {
+        int relief = ts_u01(ts_pre(k, TS_D_RELIEF_CONSIDER, j)) < cover;
+        ts_util_in a = {loc[j], visa[j], stage[j], yis[j], yius[j], collab[j], h[j], q[j]};
+        double x = ts_util_cn_of(&u, a, relief) - ts_util_us_of(&u, a, 0) + shift;
+        int hit = ts_u01(ts_pre(k, TS_D_CONSIDER, j)) < ts_logistic_(x);
+        int asked = k->alive[j] & (loc[j] == TS_LOC_US) & (stage[j] != TS_STAGE_STUDENT);
+        considered[j] = (uint8_t)((considered[j] << 1) | (asked & hit));
+    }
+}
+
+/* MODEL 3.8 */
+static inline void ts_count_year_row(const ts_cols *c, size_t i) {
+    c->years_in_stage[i] = ts_sat_inc(c->years_in_stage[i]);
+    if (c->loc[i] == TS_LOC_US) {
+        c->years_on_visa[i] = ts_sat_inc(c->years_on_visa[i]);
+        c->years_in_us[i] = ts_sat_inc(c->years_in_us[i]);
+    }
+}
+
+/* MODEL 6: survey items over US academics; f is the agent's F_US(i). */
+static inline void ts_record_survey(const ts_year *y, const ts_cols *c, size_t i, double f,
+                                    ts_tally *t) {
+    const ts_params *p = y->p;
+    double h = c->h[i];
+    t->n[TS_C_US_ACADEMIA]++;
+    t->s[TS_S_FEAR_US_ACAD] += h;
+    t->n[TS_C_UNSAFE] += h > p->survey.threshold_unsafe;
+    t->n[TS_C_CONSIDERED] += (c->considered[i] & y->window_mask) != 0;
+    t->n[TS_C_COLLAB_WORRY] +=
+        h + p->survey.collab_weight * c->collab[i] > p->survey.threshold_collab;
+    t->n[TS_C_GRANT_RELUCTANT] +=
+        h + p->survey.ban_weight * (1.0 - f) > p->survey.threshold_grant;
+    t->n[TS_C_US_ACAD_COLLAB] += c->collab[i];
+}
+
+/* MODEL 6: paper output of an EARLY/SENIOR agent; f is F_US(i) in the US
+ * and funding.cn_level in China. */
+static inline void ts_record_output(const ts_year *y, const ts_cols *c, size_t i, double f,
+                                    ts_tally *t) {
+    const ts_params *p = y->p;
+    int us = c->loc[i] == TS_LOC_US;
+    double open = p->collaboration.openness;
+    double data = us ? 0.0 : p->output.cn_data_advantage;
+    double papers = c->q[i] * (1.0 + p->output.rho_fund * f) *
+                    (1.0 + p->output.rho_collab * open * c->collab[i]) * (1.0 + data);
+    t->s[us ? TS_S_PAPERS_US : TS_S_PAPERS_CN] += papers;
+    if (c->collab[i])
+        t->s[TS_S_PAPERS_JOINT] += c->q[i] * p->output.rho_collab * open;
+}
+
+/* MODEL 4 step 4: end-of-year state of an active agent into the tally. */
+static inline void ts_record_row(const ts_year *y, const ts_cols *c, size_t i, int moved,
+                                 ts_tally *t) {
+    int loc = c->loc[i], us = loc == TS_LOC_US;
+    float q = c->q[i];
+    t->n[TS_C_STOCK + loc * 4 + c->stage[i]]++;
+    t->n[TS_C_STOCK + loc * 4 + 3]++;
+    t->s[us ? TS_S_TALENT_US : TS_S_TALENT_CN] += q;
+    if (q >= y->top_q) {
+        t->n[TS_C_TOP_ALL]++;
+        t->n[TS_C_TOP_US] += us;
+    }
+    if (c->grad_in_us[i] && c->grad_year[i] == y->year - 5) {
+        t->n[TS_C_COHORT_ALL]++;
+        t->n[TS_C_COHORT_US] += us;
+    }
+    if (c->stage[i] == TS_STAGE_STUDENT)
+        return;
+    double f = us ? ts_f_us_row(y->p, c, i) : y->p->funding.cn_level;
+    ts_record_output(y, c, i, f, t);
+    if (!us)
+        return;
+    if (!moved) {
+        t->n[TS_C_STAYERS]++;
+        t->s[TS_S_Q_STAYERS] += q;
+    }
+    if (c->sector[i] == TS_SECTOR_INDUSTRY)
+        t->n[TS_C_US_INDUSTRY]++;
+    else
+        ts_record_survey(y, c, i, f, t);
+}
+
+/* Copies row from to row to (to <= from) in every column. */
+static inline void ts_row_move(const ts_cols *c, size_t to, size_t from) {
+#define TS_ROW_MOVE_(type, name, doc) c->name[to] = c->name[from];
+    TS_COLUMNS(TS_ROW_MOVE_)
+#undef TS_ROW_MOVE_
+}
+
+/* Counts the year of the survivors, records them, and moves them down to
+ * rows out, out+1, ...; returns the next free row. */
+static inline size_t ts_pass_end(const ts_year *y, const ts_cols *cols, size_t i0, size_t m,
+                                 const ts_chunk *k, size_t out, ts_tally *t) {
+    const ts_cols cl = *cols, *c = &cl;
+    for (size_t j = 0; j < m; j++) {
+        size_t i = i0 + j;
+        if (!k->alive[j])
+            continue;
+        ts_count_year_row(c, i);
+        ts_record_row(y, c, i, k->moved[j], t);
+        if (out != i)
+            ts_row_move(c, out, i);
+        out++;
+    }
+    return out;
+}
+
+/* The whole year of rows [i0, i0+m), m <= TS_CHUNK, with blocks 0 and 1
+ * already in k; survivors go to rows out...; returns the next free row. */
+static inline size_t ts_chunk_year(const ts_year *y, const ts_cols *c, size_t i0, size_t m,
+                                   ts_chunk *k, size_t out, ts_tally *t) {
+    ts_pass_start(c, i0, m, k, t);
+    ts_pass_attrition(y, c, i0, m, k);
+    ts_pass_collab(y, c, i0, m, k);
+    ts_pass_fear(y, c, i0, m, k);
+    ts_pass_visa(y, c, i0, m, k, t);
+    ts_pass_promote(y, c, i0, m, k);
+    ts_pass_graduate(y, c, i0, m, k, t);
+    ts_pass_review(y, c, i0, m, k, t);
+    ts_pass_consider(y, c, i0, m, k);
+    return ts_pass_end(y, c, i0, m, k, out, t);
+}
+
+#endif

@@ -1,0 +1,187 @@
+/* The population of a replication as columns (pop.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel.h"
+#include "pop.h"
+
+/* More agents than any machine holds; guards the size arithmetic. */
+#define TS_MAX_AGENTS ((size_t)1 << 40)
+
+void ts_pop_free(ts_pop *pop) {
+#define TS_COL_FREE_(type, name, doc) free(pop->c.name);
+    TS_COLUMNS(TS_COL_FREE_)
+#undef TS_COL_FREE_
+    free(pop->tallies);
+    free(pop->kept);
+    memset(pop, 0, sizeof *pop);
+}
+
+static size_t nblocks(size_t n) { return (n + TS_BLOCK - 1) / TS_BLOCK; }
+
+/* Room for extra more agents (and their blocks); 0 or -1. */
+static int pop_reserve(ts_pop *pop, size_t extra) {
+    if (extra > TS_MAX_AGENTS - pop->n)
+        return -1;
+    size_t need = pop->n + extra;
+    if (need > pop->cap) {
+        size_t cap = pop->cap ? pop->cap : 1024;
+        while (cap < need)
+            cap *= 2;
+        int failed = 0;
+#define TS_COL_GROW_(type, name, doc)                                                     \
+        if (!failed) {                                                                    \
+            type *col = realloc(pop->c.name, cap * sizeof(type));                         \
+            if (col)                                                                      \
+                pop->c.name = col;                                                        \
+            else                                                                          \
+                failed = 1;                                                               \
+        }
+        TS_COLUMNS(TS_COL_GROW_)
+#undef TS_COL_GROW_
+        if (failed)
+            return -1; /* the columns grown so far stay valid; cap is unchanged */
+        pop->cap = cap;
+    }
+    size_t nb = nblocks(need);
+    if (nb > pop->bcap) {
+        ts_tally *t = realloc(pop->tallies, nb * sizeof *t);
+        if (t)
+            pop->tallies = t;
+        size_t *k = realloc(pop->kept, nb * sizeof *k);
+        if (k)
+            pop->kept = k;
+        if (!t || !k)
+            return -1;
+        pop->bcap = nb;
+    }
+    return 0;
+}
+
+int ts_pop_copy(ts_pop *dst, const ts_pop *src) {
+    dst->n = 0;
+    if (pop_reserve(dst, src->n) != 0)
+        return -1;
+#define TS_COL_COPY_(type, name, doc) memcpy(dst->c.name, src->c.name, src->n * sizeof(type));
+    TS_COLUMNS(TS_COL_COPY_)
+#undef TS_COL_COPY_
+    dst->n = src->n;
+    return 0;
+}
+
+/* round(count * fraction), or -1 when that is beyond any population. */
+static int64_t scaled(double count, double fraction) {
+    double x = count * fraction;
+    return x < (double)TS_MAX_AGENTS ? llround(x) : -1;
+}
+
+int ts_pop_init(ts_pop *pop, const ts_year *y, int threads) {
+    const ts_params *p = y->p;
+    const ts_pop_loc *locs[2] = {&p->population.us, &p->population.cn};
+    int64_t first[7] = {0}; /* first index of each (loc, stage) group */
+    for (int g = 0; g < 6; g++) {
+        const ts_pop_loc *l = locs[g / 3];
+        const int64_t counts[3] = {l->students, l->early, l->senior};
+        int64_t n = scaled((double)counts[g % 3], p->sample_fraction);
+        if (n < 0 || (size_t)n > TS_MAX_AGENTS - (size_t)first[g])
+            return -1;
+        first[g + 1] = first[g] + n;
+    }
+    pop->n = 0;
+    if (pop_reserve(pop, (size_t)first[6]) != 0)
+        return -1;
+    const ts_cols *c = &pop->c;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+    for (int64_t i = 0; i < first[6]; i++) {
+        int g = 0;
+        while (i >= first[g + 1])
+            g++;
+        ts_agent_init(y, c, (size_t)i, (uint32_t)i, (ts_loc)(g / 3), (ts_stage)(g % 3));
+    }
+    pop->n = (size_t)first[6];
+    return 0;
+}
+
+void ts_pop_talent(const ts_pop *pop, double out[2]) {
+    out[0] = out[1] = 0.0;
+    for (size_t b = 0; b < nblocks(pop->n); b++) {
+        double part[2] = {0.0, 0.0};
+        size_t end = (b + 1) * TS_BLOCK < pop->n ? (b + 1) * TS_BLOCK : pop->n;
+        for (size_t i = b * TS_BLOCK; i < end; i++)
+            part[pop->c.loc[i]] += pop->c.q[i];
+        out[0] += part[0];
+        out[1] += part[1];
+    }
+}
+
+/* Moves the kept[b] survivors at the front of every block down to close the
+ * gaps, in block order. */
+static void pop_close_gaps(ts_pop *pop, size_t nb) {
+    size_t to = nb > 0 ? pop->kept[0] : 0;
+    for (size_t b = 1; b < nb; b++) {
+        size_t from = b * TS_BLOCK, k = pop->kept[b];
+        if (to != from && k > 0) {
+#define TS_COL_CLOSE_(type, name, doc) \
+            memmove(pop->c.name + to, pop->c.name + from, k * sizeof(type));
+            TS_COLUMNS(TS_COL_CLOSE_)
+#undef TS_COL_CLOSE_
+        }
+        to += k;
+    }
+    pop->n = to;
+}
+
+int ts_pop_year(ts_pop *pop, const ts_year *y, int threads, ts_tally *sum) {
+    const ts_params *p = y->p;
+    int64_t in[2];
+    for (int l = 0; l < 2; l++) {
+        in[l] = scaled(ts_params_inflow(p, l == TS_LOC_CN, y->year), p->sample_fraction);
+        if (in[l] < 0)
+            return -1;
+    }
+    if (pop_reserve(pop, (size_t)in[0] + (size_t)in[1]) != 0)
+        return -1;
+    const ts_cols *c = &pop->c;
+    size_t born = pop->n, n = born + (size_t)in[0] + (size_t)in[1], nb = nblocks(n);
+    uint16_t group[2] = {ts_agent_group(y->year, TS_LOC_US), ts_agent_group(y->year, TS_LOC_CN)};
+    ts_year_kernel kernel = ts_kernel_year();
+    ts_births_kernel births = ts_kernel_births();
+    size_t nbirth = (size_t)in[0] + (size_t)in[1];
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+        /* MODEL 4 step 2: this year's students, US then CN, by chunk */
+#pragma omp for schedule(static)
+        for (size_t b = 0; b < (nbirth + TS_CHUNK - 1) / TS_CHUNK; b++) {
+            size_t lo = b * TS_CHUNK, hi = lo + TS_CHUNK < nbirth ? lo + TS_CHUNK : nbirth;
+            for (int l = 0; l < 2; l++) { /* the part of [lo, hi) born at l */
+                size_t from = l ? (size_t)in[0] : 0, to = l ? nbirth : (size_t)in[0];
+                size_t s = lo > from ? lo : from, e = hi < to ? hi : to;
+                if (s < e)
+                    births(y, c, born + s, e - s, (uint32_t)(s - from), group[l], (ts_loc)l);
+            }
+        }
+        /* MODEL 4 step 3, block by block */
+#pragma omp for schedule(dynamic, 1)
+        for (size_t b = 0; b < nb; b++) {
+            size_t i0 = b * TS_BLOCK, m = n - i0 < TS_BLOCK ? n - i0 : TS_BLOCK;
+            ts_cols part;
+#define TS_COL_PART_(type, name, doc) part.name = c->name + i0;
+            TS_COLUMNS(TS_COL_PART_)
+#undef TS_COL_PART_
+            memset(&pop->tallies[b], 0, sizeof pop->tallies[b]);
+            pop->kept[b] = kernel(y, &part, m, &pop->tallies[b]);
+        }
+    }
+    memset(sum, 0, sizeof *sum);
+    for (size_t b = 0; b < nb; b++) {
+        for (int k = 0; k < TS_NCOUNT; k++)
+            sum->n[k] += pop->tallies[b].n[k];
+        for (int k = 0; k < TS_NSUM; k++)
+            sum->s[k] += pop->tallies[b].s[k];
+    }
+    sum->n[TS_C_INFLOW_US] = in[0];
+    sum->n[TS_C_INFLOW_CN] = in[1];
+    pop_close_gaps(pop, nb);
+    return 0;
+}

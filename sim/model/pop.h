@@ -1,0 +1,41 @@
+/* The population of one replication: agent columns (agent.h), grown by
+ * births, shrunk every year to the agents still active, and copied whole
+ * for a snapshot (shared prefixes, sim.c).
+ *
+ * Internal to the engine. Determinism: the kernel forms each block of
+ * TS_BLOCK agents' floating sums in agent order, and the blocks' tallies are
+ * added in block order, so the result is the same for any thread count. */
+#ifndef TS_POP_H
+#define TS_POP_H
+
+#include <stddef.h>
+
+#include "agent.h"
+#include "tally.h"
+
+typedef struct {
+    ts_cols c;
+    size_t n, cap;      /* agents (all active between years), capacity */
+    ts_tally *tallies;  /* one per block */
+    size_t *kept;       /* survivors per block */
+    size_t bcap;        /* blocks the two arrays above hold */
+} ts_pop;
+
+void ts_pop_free(ts_pop *pop);
+
+/* Makes dst a copy of src, reusing dst's memory; 0 or -1 (out of memory). */
+int ts_pop_copy(ts_pop *dst, const ts_pop *src);
+
+/* MODEL 2b: the start population, numbered US then CN, STUDENT..SENIOR, in
+ * parallel over threads; y is the first simulated year. 0 or -1. */
+int ts_pop_init(ts_pop *pop, const ts_year *y, int threads);
+
+/* Talent sums of the population by location (block order). */
+void ts_pop_talent(const ts_pop *pop, double out[2]);
+
+/* One simulated year: the inflow (MODEL 4 step 2), every agent's year, the
+ * engine's own tallies into *sum, and the removal of the agents who left.
+ * 0 or -1 (out of memory). */
+int ts_pop_year(ts_pop *pop, const ts_year *y, int threads, ts_tally *sum);
+
+#endif
