@@ -103,9 +103,17 @@ check-patterns: deps
 	@$(MAKE) --no-print-directory all
 	./talentsim check-patterns $(SCENARIO) $(ARGS)
 
+# The engine's figures, then the limit kernel, the NumPy peer and the
+# shared-prefix run (scripts/bench_peers.sh; docs/performance.md).
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@bash scripts/install-deps.sh --bench
+	@$(MAKE) --no-print-directory all build/bench/limit
 	./talentsim bench --baseline scenarios/baseline.yaml
+	bash scripts/bench_peers.sh
+
+build/bench/limit: bench/limit.c Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) -O3 -g -fno-math-errno $(WARN) $(WERROR) -o $@ $< -lm
 
 docs: $(BIN)
 	$(RUNBIN) --params-markdown > docs/parameters.md

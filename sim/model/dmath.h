@@ -5,15 +5,16 @@
  * variants differ from its scalar ones), so a draw transformed with them can
  * change with the machine. These functions use only + - * /, sqrt (correctly
  * rounded by IEEE 754) and integer operations on the bits, each step in a
- * fixed order, with no data-dependent branch or table: GCC -O3 if-converts and
- * vectorises a loop over them, and the scalar, AVX2 and AVX-512 code give the
- * same bits, which depend only on the argument's bits.
+ * fixed order, with no data-dependent branch or table, and choose between
+ * computed values with bit masks (ts_m_sel): GCC -O3 vectorises a loop over
+ * them for SSE4.2, AVX2 and AVX-512 (not for plain SSE2, which cannot make a
+ * 64-bit mask from a double comparison), and every variant gives the same
+ * bits as the scalar code, a function of the argument's bits only.
  *
  * Requirements of the build: the default floating-point environment (round to
  * nearest, subnormals not flushed: no -ffast-math, no FTZ/DAZ) and no
- * contraction of a*b+c into an FMA (-std=c11 implies -ffp-contract=off;
- * -std=gnu11 with -mfma would break bit-identity). -fno-math-errno lets GCC
- * inline and vectorise the sqrt of ts_m_norm_quantile.
+ * contraction of a*b+c into an FMA (see TS_M_NO_CONTRACT below).
+ * -fno-math-errno lets GCC inline and vectorise the sqrt of the quantile.
  *
  * ts_m_exp(x)   e^x. x = k ln2 + r, k = nearest integer (0x1.8p52 shifter),
  *               ln2 split hi/lo so that x - k*ln2hi is exact, |r| <= ln2/2;
@@ -21,27 +22,31 @@
  *               coefficients P1..P5, Sun Microsystems 1993); 2^k applied as
  *               two factors built from exponent bits, so results near the
  *               overflow threshold and subnormal results (gradual underflow,
- *               one rounding) come out right. x > 709.782712893384 -> +inf,
- *               x < -745.133219101941 -> +0, NaN -> NaN.
- *               Measured max error 0.90 ulp (2e6 random x in [-745, 709.8]).
+ *               not flushed; one rounding) come out right.
+ *               x > 709.782712893384 -> +inf, x < -745.133219101941 -> +0,
+ *               NaN -> the same NaN.
+ *               Measured max error 0.92 ulp (subnormal results: in units of
+ *               2^-1074).
  * ts_m_log(x)   ln x. x = 2^k m with m in [sqrt(1/2), sqrt(2)) by bit
  *               arithmetic (subnormal x first scaled by 2^54, selected without
  *               a branch); f = m - 1, s = f/(2+f), ln(1+f) = f - f^2/2 +
  *               s (f^2/2 + R(s^2)) with fdlibm's e_log.c coefficients Lg1..Lg7;
- *               k ln2 added as hi and lo parts. x < 0 or NaN -> NaN, +-0 ->
- *               -inf, +inf -> +inf.
- *               Measured max error 0.87 ulp (2e6 x, exponents uniform over
- *               the whole range, subnormals included).
+ *               k ln2 added as hi and lo parts. x < 0 -> NaN, +-0 -> -inf,
+ *               +inf -> +inf, NaN -> the same NaN.
+ *               Measured max error 0.87 ulp (subnormal x included).
  * ts_m_norm_quantile(u)  Phi^-1(u), the inverse standard normal CDF, by
  *               Wichura's algorithm AS 241 (PPND16, Applied Statistics 37,
  *               477-484, 1988): a rational function of degree 7/7 in
  *               0.180625 - q^2 for |q| = |u - 0.5| <= 0.425, else of
- *               sqrt(-ln min(u, 1-u)) - 1.6 (<= 5) or - 5 (beyond). All three
- *               are evaluated and one is selected. u <= 0 -> -inf, u >= 1 ->
- *               +inf, NaN -> NaN, 0.5 -> +0, and q(1-u) = -q(u) whenever u
- *               - 0.5 and 1 - u are exact.
- *               Measured max error 1.9 ulp (1e6 u in (0,1), tails sampled
- *               down to 1e-300 and the smallest subnormal).
+ *               r - 1.6 (r <= 5) or r - 5, r = sqrt(-ln min(u, 1-u)). All
+ *               three are evaluated and one is selected. u <= 0 -> -inf,
+ *               u >= 1 -> +inf, NaN -> the same NaN, 0.5 -> +0, and
+ *               q(1-u) = -q(u) whenever u - 0.5 and 1 - u are exact.
+ *               Measured max error 6.5 ulp (centre), 5.6 ulp (r <= 5), 7.5 ulp
+ *               (far tail, down to the smallest subnormal u): the rounding of
+ *               the degree-7 Horner sums in double; AS 241's own error is
+ *               below 2e-16 relative. (GSL's AS 241, evaluated in the same order, gives
+ *               the same bits except where glibc's log rounds differently.)
  *
  * The errors are measured by tests/test_dmath.c against long double
  * references (run_tests --filter dmath/exp_accuracy --verbose, etc.); see
@@ -53,27 +58,36 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Inlined always: a call left in a loop (clang declines to inline the
+ * quantile at its size) stops the loop from vectorising. */
+#if defined(__GNUC__)
+#define TS_M_INLINE static inline __attribute__((always_inline))
+#else
+#define TS_M_INLINE static inline
+#endif
+
 /* a*b+c must stay two roundings. Clang contracts within an expression by
  * default, so every function body turns that off; GCC contracts only outside
  * ISO C mode (-std=gnu11) and has no scoped switch, so a GCC build with FMA
  * enabled must be in ISO mode or say -ffp-contract=off and define
- * TS_M_FP_CONTRACT_OFF. (Not caught: target("fma") functions in GNU mode.) */
+ * TS_M_FP_CONTRACT_OFF. (Not caught: target("fma") functions in GNU mode, an
+ * explicit -ffp-contract=fast.) The bit-identity tests would notice. */
 #if defined(__clang__)
 #define TS_M_NO_CONTRACT _Pragma("clang fp contract(off)")
 #else
 #define TS_M_NO_CONTRACT
 #if defined(__FP_FAST_FMA) && !defined(__STRICT_ANSI__) && !defined(TS_M_FP_CONTRACT_OFF)
-#error "dmath.h: GCC may fuse a*b+c into an FMA here; use -std=c11 or -ffp-contract=off"
+#error "dmath.h: GCC may fuse a*b+c into an FMA; use -std=c11, or -ffp-contract=off and -DTS_M_FP_CONTRACT_OFF"
 #endif
 #endif
 
-static inline uint64_t ts_m_bits(double x) {
+TS_M_INLINE uint64_t ts_m_bits(double x) {
     uint64_t u;
     memcpy(&u, &x, sizeof u);
     return u;
 }
 
-static inline double ts_m_from_bits(uint64_t u) {
+TS_M_INLINE double ts_m_from_bits(uint64_t u) {
     double x;
     memcpy(&x, &u, sizeof x);
     return x;
@@ -84,13 +98,13 @@ static inline double ts_m_from_bits(uint64_t u) {
  * floating-point operations into one arm, and as they might trap
  * (-ftrapping-math) the loop is no longer if-converted and vectorised
  * (except with AVX-512 masking). Integer and/or cannot be moved that way. */
-static inline double ts_m_sel(int c, double a, double b) {
+TS_M_INLINE double ts_m_sel(int c, double a, double b) {
     uint64_t m = (uint64_t)0 - (uint64_t)c;
     return ts_m_from_bits((ts_m_bits(a) & m) | (ts_m_bits(b) & ~m));
 }
 
 /* e^x, < 1 ulp; see the top of the file. */
-static inline double ts_m_exp(double x) {
+TS_M_INLINE double ts_m_exp(double x) {
     TS_M_NO_CONTRACT
     const double shift = 0x1.8p52;            /* t + shift rounds t to an integer */
     const double invln2 = 0x1.71547652b82fep0;
@@ -124,7 +138,7 @@ static inline double ts_m_exp(double x) {
 }
 
 /* ln x, < 1 ulp; see the top of the file. */
-static inline double ts_m_log(double x) {
+TS_M_INLINE double ts_m_log(double x) {
     TS_M_NO_CONTRACT
     const uint64_t sqrt_half = 0x3fe6a09e667f3bcdu;  /* bits of sqrt(1/2) */
     const uint64_t one = 0x3ff0000000000000u;        /* bits of 1.0 */
@@ -159,7 +173,7 @@ static inline double ts_m_log(double x) {
 }
 
 /* n(t)/d(t), both of degree 7, by Horner from the highest coefficient. */
-static inline double ts_m_ratio77(double t, const double n[8], const double d[8]) {
+TS_M_INLINE double ts_m_ratio77(double t, const double n[8], const double d[8]) {
     TS_M_NO_CONTRACT
     double a = n[7], b = d[7];
     for (int i = 6; i >= 0; i--) {  /* unrolled by the compiler */
@@ -175,7 +189,7 @@ static inline double ts_m_ratio77(double t, const double n[8], const double d[8]
  *   r <= 5:        +-C(t)/D(t),  t = r - 1.6,  r = sqrt(-ln p)
  *   r > 5:         +-E(t)/F(t),  t = r - 5
  * All three are computed and one is selected. */
-static inline double ts_m_norm_quantile(double u) {
+TS_M_INLINE double ts_m_norm_quantile(double u) {
     TS_M_NO_CONTRACT
     static const double A[8] = {
         3.3871328727963666080e+0, 1.3314166789178437745e+2, 1.9715909503065514427e+3,
