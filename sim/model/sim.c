@@ -86,6 +86,34 @@ static void year_context(ts_year *y, const ts_run *run, const ts_carry *c, size_
                  a[TS_LOC_US], a[TS_LOC_CN]);
 }
 
+/* Moves the scenarios of set[0..n) that simulate year yi as set[0] does to
+ * the front; returns how many they are (at least 1). */
+static size_t partition_by_year(const ts_group *g, size_t *set, size_t n, size_t yi) {
+    const ts_run *lead = &g->runs[set[0]];
+    size_t same = 1;
+    for (size_t i = 1; i < n; i++)
+        if (same_year(lead, &g->runs[set[i]], yi)) {
+            size_t t = set[same];
+            set[same++] = set[i];
+            set[i] = t;
+        }
+    return same;
+}
+
+/* MODEL 2b: the start population of the first simulated year of run, and
+ * the carry from it, into st. */
+static int start_state(const ts_run *run, uint32_t rep, int threads, ts_state *st) {
+    ts_year y;
+    double talent0[2] = {0.0, 0.0};
+    ts_carry_start(&st->carry, talent0);
+    year_context(&y, run, &st->carry, 0, rep);
+    if (ts_pop_init(&st->pop, &y, threads) != 0)
+        return REP_NOMEM;
+    ts_pop_talent(&st->pop, talent0);
+    ts_carry_start(&st->carry, talent0);
+    return REP_DONE;
+}
+
 /* Runs replication rep of the scenarios set[0..n) from year yi on, from
  * state st (which they share up to yi). While their parameters agree, a
  * year is simulated once for all; where they part, the state is copied into
@@ -104,13 +132,7 @@ static int run_set(const ts_group *g, size_t *set, size_t n, size_t yi, uint32_t
             return REP_DONE;
         /* the class of set[0]: the scenarios that simulate year yi as it does */
         const ts_run *lead = &g->runs[set[0]];
-        size_t same = 1;
-        for (size_t i = 1; i < n; i++)
-            if (same_year(lead, &g->runs[set[i]], yi)) {
-                size_t t = set[same];
-                set[same++] = set[i];
-                set[i] = t;
-            }
+        size_t same = partition_by_year(g, set, n, yi);
         if (same < n) {
             /* the others go on from a copy, recursively */
             ts_state *copy = &ws->st[depth];
@@ -163,38 +185,17 @@ static int run_replication(const ts_group *g, uint32_t rep, int threads, ts_work
             set[n++] = i;
     if (n == 0)
         return REP_DONE;
-    /* MODEL 2b: the start population of the first simulated year, which
-     * every scenario of the group shares when its parameters agree there;
-     * run_set parts them from year 0 on otherwise, so each class is started
-     * from its own population below. */
+    /* Scenarios whose first year agrees share the start population; each
+     * other one starts from its own. */
     ts_state *st = &ws->st[0];
-    ts_year y;
-    double talent0[2] = {0.0, 0.0};
-    ts_carry_start(&st->carry, talent0);
-    size_t same = 1;
-    const ts_run *lead = &g->runs[set[0]];
-    for (size_t i = 1; i < n; i++)
-        if (same_year(lead, &g->runs[set[i]], 0)) {
-            size_t t = set[same];
-            set[same++] = set[i];
-            set[i] = t;
-        }
-    year_context(&y, lead, &st->carry, 0, rep);
-    if (ts_pop_init(&st->pop, &y, threads) != 0)
-        return REP_NOMEM;
-    ts_pop_talent(&st->pop, talent0);
-    ts_carry_start(&st->carry, talent0);
-    int rc = run_set(g, set, same, 0, rep, threads, st, ws, 1);
-    /* scenarios whose first year differs start on their own */
+    size_t same = partition_by_year(g, set, n, 0);
+    int rc = start_state(&g->runs[set[0]], rep, threads, st);
+    if (rc == REP_DONE)
+        rc = run_set(g, set, same, 0, rep, threads, st, ws, 1);
     for (size_t i = same; i < n && rc == REP_DONE; i++) {
-        lead = &g->runs[set[i]];
-        ts_carry_start(&st->carry, (double[2]){0.0, 0.0});
-        year_context(&y, lead, &st->carry, 0, rep);
-        if (ts_pop_init(&st->pop, &y, threads) != 0)
-            return REP_NOMEM;
-        ts_pop_talent(&st->pop, talent0);
-        ts_carry_start(&st->carry, talent0);
-        rc = run_set(g, &set[i], 1, 0, rep, threads, st, ws, 1);
+        rc = start_state(&g->runs[set[i]], rep, threads, st);
+        if (rc == REP_DONE)
+            rc = run_set(g, &set[i], 1, 0, rep, threads, st, ws, 1);
     }
     return rc;
 }
