@@ -48,7 +48,7 @@ RUNBIN   := $(abspath $(BIN))
 SCENARIO ?= scenarios/baseline.yaml
 ARGS     ?=
 
-.PHONY: all deps run test test-unit test-san check-long bench docs docs-check clean mutants check-patterns \
+.PHONY: all deps deps-mpi talentsim-mpi check-cluster run test test-unit test-san check-long bench docs docs-check clean mutants check-patterns \
         fuzz fuzz-build
 
 all: $(BIN)
@@ -111,6 +111,27 @@ bench: deps
 	./talentsim bench --baseline scenarios/baseline.yaml
 	bash scripts/bench_peers.sh
 
+# The MPI build (docs/cluster.md): the same program compiled with mpicc and
+# -DTS_MPI in build/mpi/, copied to ./talentsim-mpi; `make MPI=1` builds it
+# as well as ./talentsim. `mpirun -np P ./talentsim-mpi sweep FILE` spreads
+# a sweep's points over the ranks.
+MPICC ?= mpicc
+talentsim-mpi: deps-mpi
+	@$(MAKE) --no-print-directory BUILD=build/mpi CC=$(MPICC) EXTRA="$(EXTRA) -DTS_MPI" build/mpi/talentsim
+	cp build/mpi/talentsim $@
+
+deps-mpi:
+	@command -v $(MPICC) >/dev/null 2>&1 || bash scripts/install-deps.sh --cluster
+
+ifeq ($(MPI),1)
+all: talentsim-mpi
+endif
+
+# A single-node Slurm cluster and Open MPI on this machine: a sweep run as a
+# job array and under mpirun must merge to the same bytes as a local run.
+check-cluster: $(BIN)
+	bash scripts/check_cluster.sh
+
 build/bench/limit: bench/limit.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) -O3 -g -fno-math-errno $(WARN) $(WERROR) -o $@ $< -lm
@@ -125,7 +146,7 @@ docs-check: $(BIN)
 	@echo "docs/parameters.md is up to date"
 
 clean:
-	rm -rf build talentsim
+	rm -rf build talentsim talentsim-mpi
 
 # Mutation testing (docs/testing.md): every mutation of tests/mutants.txt in a
 # scratch copy of the tree; MUTANTS="name ..." runs those whose name matches.

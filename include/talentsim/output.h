@@ -73,4 +73,23 @@ int ts_write_resolved_yaml(FILE *f, const ts_scenario *sc);
 void ts_sha256_hex(const void *data, size_t n, char hex[65]);
 ts_status ts_sha256_file_hex(const char *path, char hex[65], ts_error *err);
 
+/* One file written atomically outside a run directory (sweeps): a
+ * temporary ".NAME.<pid>.<k>" in dir, renamed to dir/NAME by
+ * ts_atomic_commit after a flush and fsync, or removed by ts_atomic_abort.
+ * Readers never see a partial file. */
+typedef struct ts_atomic ts_atomic;
+
+/* NULL with err filled when the temporary cannot be created. */
+ts_atomic *ts_atomic_open(const char *dir, const char *name, ts_error *err);
+/* The stream to write to (checked at commit). */
+FILE *ts_atomic_stream(ts_atomic *a);
+/* Flushes, fsyncs and renames into place; on any failure removes the
+ * temporary and fills err (TS_ERUNTIME). Frees a either way. */
+ts_status ts_atomic_commit(ts_atomic *a, ts_error *err);
+/* Removes the temporary and frees a (NULL is fine). */
+void ts_atomic_abort(ts_atomic *a);
+/* Creates dir and its parents (mode 0777 less umask); TS_ERUNTIME on
+ * failure, TS_EINPUT when a path component is not a directory. */
+ts_status ts_make_dirs(const char *dir, ts_error *err);
+
 #endif

@@ -1,7 +1,8 @@
 /* A scenario: base parameter values, time-bounded policies and targets.
  *
  * Loaded from YAML (libyaml). A scenario may `extends:` another file (path
- * relative to the extending file); the child's keys override the parent's,
+ * relative to the extending file; `base:` is the same key, as sweep files
+ * write it); the child's keys override the parent's,
  * the child's policies are appended after the parent's, and the child's
  * targets replace the parent's when it lists any. The effective parameters of
  * year t are the base values with every policy active in t applied in list
@@ -13,6 +14,7 @@
 #include <stdint.h>
 
 #include "talentsim/error.h"
+#include "talentsim/node.h"
 #include "talentsim/params.h"
 
 /* Limits on what a scenario may ask for, each defined here once and enforced
@@ -47,6 +49,14 @@ typedef struct {
     char *source;
 } ts_target;
 
+/* Blocks a scenario file may carry for a later layer, kept as read
+ * (talentsim/node.h): `sweep:` (talentsim/sweep.h). A file's block replaces
+ * the one of the file it extends. */
+typedef enum { TS_BLOCK_SWEEP, TS_NBLOCKS } ts_block_id;
+
+/* The block's key in YAML ("sweep"). */
+const char *ts_block_name(ts_block_id b);
+
 typedef struct {
     char *name;        /* `name:` of the top file, else the file's stem; a
                           directory name for results (ts_scenario_name_ok) */
@@ -57,6 +67,7 @@ typedef struct {
     size_t npolicies;
     ts_target *targets;
     size_t ntargets;
+    ts_node *block[TS_NBLOCKS]; /* NULL when absent */
 } ts_scenario;
 
 /* A scenario with default parameters, no policies, no targets. */

@@ -2,6 +2,7 @@
 #ifndef TS_CLI_H
 #define TS_CLI_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "talentsim/estimate.h"
@@ -27,6 +28,14 @@ enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_CHECK_FAILED = 3, TS_MAX_OVERRIDES
  * more threads only cost memory and start-up time (libgomp crashed at
  * 100000). */
 enum { TS_MAX_THREADS = 1024 };
+
+/* The number of the SIGINT or SIGTERM that asked the run to stop, else 0
+ * (set by the handler ts_cli_catch_stop_signals installs). */
+extern volatile sig_atomic_t ts_stop_signal;
+
+/* From here on, SIGINT and SIGTERM ask the run to stop at its next safe
+ * point (ts_stop_signal); a second one takes its default action at once. */
+void ts_cli_catch_stop_signals(void);
 
 /* Prints err as "file:line:col: error: msg" on stderr; returns the exit
  * code for it (2 bad input, 1 runtime failure). */
@@ -87,6 +96,12 @@ void ts_report_print(FILE *f, const ts_scenario *sc, const ts_results *res);
 
 /* `talentsim bench [options]`; returns the exit code. */
 int ts_bench_main(int argc, char **argv);
+
+/* `talentsim sweep FILE`, `talentsim merge DIR`, `talentsim sensitivity
+ * DIR` (sweep.c); each returns the exit code. */
+int ts_sweep_main(int argc, char **argv);
+int ts_merge_main(int argc, char **argv);
+int ts_sensitivity_main(int argc, char **argv);
 
 /* `talentsim check-patterns SCENARIO [options]`; returns the exit code. */
 int ts_patterns_main(int argc, char **argv);

@@ -2,6 +2,7 @@
  * loading a scenario with them, and the memory guard with the reading of
  * the machine's available memory (the OS-facing part of the estimate). */
 #include <ctype.h>
+#include <signal.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +12,30 @@
 #include <unistd.h>
 
 #include "cli.h"
+
+/* The number of the SIGINT or SIGTERM that asked the run to stop, else 0.
+ * The engine and the writers poll it at safe points (ts_run_opts.stop,
+ * ts_run_info.stop). The program's one mutable file-scope variable: a signal
+ * handler can reach nothing else. */
+volatile sig_atomic_t ts_stop_signal;
+
+static void on_stop_signal(int sig) { ts_stop_signal = sig; }
+
+/* From here on, SIGINT and SIGTERM ask the run to stop at its next safe
+ * point; a second one takes its default action at once (SA_RESETHAND).
+ * Signals that were ignored when the program started stay ignored. */
+void ts_cli_catch_stop_signals(void) {
+    static const int sigs[] = {SIGINT, SIGTERM};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old, sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_stop_signal;
+        sa.sa_flags = SA_RESETHAND | SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaction(sigs[i], &sa, NULL);
+    }
+}
 
 int ts_cli_report_error(const ts_error *err) {
     char buf[2048];

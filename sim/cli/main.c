@@ -45,6 +45,9 @@ static void usage(FILE *f) {
         "Usage: talentsim SCENARIO.yaml [SCENARIO.yaml...] [options]\n"
         "       talentsim check-patterns SCENARIO.yaml [options]\n"
         "       talentsim bench [--threads N] [--baseline FILE] [--max-memory SIZE]\n"
+        "       talentsim sweep SWEEP.yaml [--shard K/N] [-o DIR] [--list] [--dry-run]\n"
+        "       talentsim merge DIR\n"
+        "       talentsim sensitivity DIR\n"
         "\n"
         "Simulates the scenario's replications and writes CSV results to\n"
         "results/<scenario name>/ (summary.csv, replications.csv, targets.csv,\n"
@@ -80,6 +83,10 @@ static void usage(FILE *f) {
         "Subcommands (each has --help):\n"
         "  check-patterns       check the patterns of MODEL.md section 10 (P1-P6)\n"
         "  bench                measure throughput, thread scaling and memory\n"
+        "  sweep                run the points of a parameter sweep (grid, lhs, sobol,\n"
+        "                       saltelli), locally, as a Slurm array shard or under MPI\n"
+        "  merge                join a sweep's results into sweep.csv\n"
+        "  sensitivity          Sobol indices of a saltelli sweep\n"
         "\n"
         "Exit status: 0 success, 1 runtime failure (I/O, memory, unwritable standard\n"
         "output), 2 bad usage, bad input (the message says file:line:col, the key and\n"
@@ -90,39 +97,15 @@ static void usage(FILE *f) {
 #define PROG "talentsim"
 #define usage_error(...) ts_cli_usage_error(PROG, __VA_ARGS__)
 
-/* The number of the SIGINT or SIGTERM that asked the run to stop, else 0.
- * The engine and the writers poll it at safe points (ts_run_opts.stop,
- * ts_run_info.stop). The program's one mutable file-scope variable: a signal
- * handler can reach nothing else. */
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop_signal(int sig) { stop_signal = sig; }
-
-/* From here on, SIGINT and SIGTERM ask the run to stop at its next safe
- * point; a second one takes its default action at once (SA_RESETHAND).
- * Signals that were ignored when the program started stay ignored. */
-static void catch_stop_signals(void) {
-    static const int sigs[] = {SIGINT, SIGTERM};
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
-        struct sigaction old, sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_stop_signal;
-        sa.sa_flags = SA_RESETHAND | SA_RESTART;
-        sigemptyset(&sa.sa_mask);
-        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
-            sigaction(sigs[i], &sa, NULL);
-    }
-}
-
 /* The one line for a run that a signal stopped; returns 128 + signal. */
 static int report_stop(int complete, const char *dir) {
-    const char *name = stop_signal == SIGINT ? "SIGINT" : "SIGTERM";
+    const char *name = ts_stop_signal == SIGINT ? "SIGINT" : "SIGTERM";
     if (complete)
         fprintf(stderr, "talentsim: interrupted by %s after the results were "
                 "written to %s/\n", name, dir);
     else
         fprintf(stderr, "talentsim: interrupted by %s; no results written\n", name);
-    return 128 + stop_signal;
+    return 128 + ts_stop_signal;
 }
 
 static int write_markdown(void *ctx, const char *s, size_t n) {
@@ -222,21 +205,21 @@ static int simulate(const ts_cli *cli, ts_scenario **sc, ts_output_dir **od, cha
     ts_bar bar;
     ts_bar_start(&bar, !cli->quiet && isatty(STDERR_FILENO));
     ts_run_opts opt = {.threads = cli->threads, .progress = ts_bar_update,
-                       .progress_ctx = &bar, .stop = &stop_signal};
+                       .progress_ctx = &bar, .stop = &ts_stop_signal};
     ts_results *res[TS_MAX_SCENARIOS] = {0};
     double t0 = ts_now();
     ts_status st = ts_sim_run_many((const ts_scenario *const *)sc, (size_t)n, &opt, res, &err);
     ts_bar_finish(&bar);
     double seconds = ts_now() - t0;
     int rc = 0, written = 0;
-    for (int i = 0; i < n && st == TS_OK && !stop_signal; i++) {
+    for (int i = 0; i < n && st == TS_OK && !ts_stop_signal; i++) {
         ts_run_info info = {.program_version = TS_VERSION, .git_commit = TS_GIT_COMMIT,
                             .command_line = cli->command, .input_path = cli->scenario[i],
                             .threads = cli->threads, .wall_seconds = seconds,
-                            .stop = &stop_signal};
+                            .stop = &ts_stop_signal};
         st = ts_output_dir_write(od[i], sc[i], res[i], &info, &err);
         written += st == TS_OK;
-        if (st == TS_OK && !cli->quiet && !stop_signal) {
+        if (st == TS_OK && !cli->quiet && !ts_stop_signal) {
             if (i > 0)
                 printf("\n");
             print_report(cli, sc[i], res[i], seconds, dir[i]);
@@ -245,7 +228,7 @@ static int simulate(const ts_cli *cli, ts_scenario **sc, ts_output_dir **od, cha
     }
     for (int i = 0; i < n; i++)
         ts_results_free(res[i]);
-    if (stop_signal)
+    if (ts_stop_signal)
         return report_stop(st == TS_OK && written == n, n == 1 ? dir[0] : "their directories");
     return st == TS_OK ? rc : ts_cli_report_error(&err);
 }
@@ -296,7 +279,7 @@ static int run(const ts_cli *cli) {
     if (rc < 0)
         rc = output_dirs(cli, sc, dir, n);
     if (rc < 0)
-        catch_stop_signals();
+        ts_cli_catch_stop_signals();
     for (int i = 0; i < n && rc < 0; i++) {
         od[i] = ts_output_dir_open(dir[i], cli->force, &err);
         if (!od[i])
@@ -309,10 +292,17 @@ static int run(const ts_cli *cli) {
 }
 
 static int dispatch(int argc, char **argv) {
-    if (argc >= 2 && strcmp(argv[1], "bench") == 0)
-        return ts_bench_main(argc - 1, argv + 1);
-    if (argc >= 2 && strcmp(argv[1], "check-patterns") == 0)
-        return ts_patterns_main(argc - 1, argv + 1);
+    static const struct {
+        const char *name;
+        int (*main)(int, char **);
+    } subcommands[] = {{"bench", ts_bench_main},
+                       {"check-patterns", ts_patterns_main},
+                       {"sweep", ts_sweep_main},
+                       {"merge", ts_merge_main},
+                       {"sensitivity", ts_sensitivity_main}};
+    for (size_t i = 0; argc >= 2 && i < sizeof subcommands / sizeof subcommands[0]; i++)
+        if (strcmp(argv[1], subcommands[i].name) == 0)
+            return subcommands[i].main(argc - 1, argv + 1);
     static ts_cli cli;
     cli.threads = omp_get_num_procs() < TS_MAX_THREADS ? omp_get_num_procs() : TS_MAX_THREADS;
     join_args(argc, argv, cli.command, sizeof cli.command);

@@ -52,6 +52,11 @@ static void target_clear(ts_target *t) {
     memset(t, 0, sizeof *t);
 }
 
+const char *ts_block_name(ts_block_id b) {
+    static const char *const names[TS_NBLOCKS] = {[TS_BLOCK_SWEEP] = "sweep"};
+    return (unsigned)b < TS_NBLOCKS ? names[b] : "";
+}
+
 void ts_scenario_free(ts_scenario *sc) {
     if (!sc)
         return;
@@ -61,6 +66,8 @@ void ts_scenario_free(ts_scenario *sc) {
         target_clear(&sc->targets[i]);
     free(sc->policies);
     free(sc->targets);
+    for (int b = 0; b < TS_NBLOCKS; b++)
+        ts_node_free(sc->block[b]);
     free(sc->name);
     free(sc->description);
     free(sc->path);
@@ -111,6 +118,9 @@ static int copy_lists(ts_scenario *c, const ts_scenario *sc) {
                             &sc->targets[c->ntargets]))
                 return -1;
     }
+    for (int b = 0; b < TS_NBLOCKS; b++)
+        if (sc->block[b] && !(c->block[b] = ts_node_copy(sc->block[b])))
+            return -1;
     return 0;
 }
 

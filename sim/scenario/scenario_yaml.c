@@ -667,25 +667,79 @@ static char *extends_path(const char *file, const char *ext) {
     return p;
 }
 
+/* `extends:` or its synonym `base:` (sweep files), at most one of them. */
 static ts_status read_extends(file_ctx *fc, yaml_node_t *root) {
+    yaml_node_t *v = NULL;
+    const char *vkey = NULL;
     for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
          p < root->data.mapping.pairs.top; p++) {
         const char *key;
         if (pair_key(fc, p, &key))
             return TS_EINPUT;
-        if (strcmp(key, "extends") != 0)
+        if (strcmp(key, "extends") != 0 && strcmp(key, "base") != 0)
             continue;
-        yaml_node_t *v = node_at(fc, p->value);
-        const char *ext = scalar_text(v);
-        if (!ext || !*ext)
-            return fail(fc, v, "extends", "extends must be a file name");
-        char *path = extends_path(fc->file, ext);
-        if (!path)
-            return out_of_memory(fc->ctx);
-        ts_status st = read_file(fc->ctx, path, fc, v);
-        free(path);
-        return st;
+        if (v)
+            return fail(fc, node_at(fc, p->key), key, "'%s' and '%s' name the same "
+                        "thing, the file this one extends; give one of them", vkey, key);
+        v = node_at(fc, p->value);
+        vkey = key;
     }
+    if (!v)
+        return TS_OK;
+    const char *ext = scalar_text(v);
+    if (!ext || !*ext)
+        return fail(fc, v, vkey, "%s must be a file name", vkey);
+    char *path = extends_path(fc->file, ext);
+    if (!path)
+        return out_of_memory(fc->ctx);
+    ts_status st = read_file(fc->ctx, path, fc, v);
+    free(path);
+    return st;
+}
+
+/* Copies the YAML subtree n into dst (zeroed), positions included; -1 when
+ * out of memory (what was copied stays in dst, for ts_node_free). */
+static int copy_block(file_ctx *fc, const yaml_node_t *n, ts_node *dst) {
+    dst->file = strdup(fc->file);
+    dst->line = (int)n->start_mark.line + 1;
+    dst->col = (int)n->start_mark.column + 1;
+    if (!dst->file)
+        return -1;
+    if (n->type == YAML_SCALAR_NODE) {
+        dst->kind = TS_NODE_SCALAR;
+        const char *t = scalar_text(n);
+        return (dst->text = strdup(t ? t : "")) ? 0 : -1;
+    }
+    int map = n->type == YAML_MAPPING_NODE;
+    size_t count = map ? (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start)
+                       : (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    dst->kind = map ? TS_NODE_MAP : TS_NODE_LIST;
+    if (count && !(dst->item = calloc(count, sizeof *dst->item)))
+        return -1;
+    for (size_t i = 0; i < count; i++) {
+        ts_node *it = &dst->item[dst->nitem++];
+        int child = map ? n->data.mapping.pairs.start[i].value : n->data.sequence.items.start[i];
+        if (map) {
+            const char *k = scalar_text(node_at(fc, n->data.mapping.pairs.start[i].key));
+            if (!(it->key = strdup(k ? k : "")))
+                return -1;
+        }
+        if (copy_block(fc, node_at(fc, child), it))
+            return -1;
+    }
+    return 0;
+}
+
+/* A block kept for a later layer (talentsim/node.h); this file's replaces
+ * the parent's. */
+static ts_status read_block(file_ctx *fc, yaml_node_t *v, ts_block_id b) {
+    ts_node *n = calloc(1, sizeof *n);
+    if (!n || copy_block(fc, v, n)) {
+        ts_node_free(n);
+        return out_of_memory(fc->ctx);
+    }
+    ts_node_free(fc->ctx->sc->block[b]);
+    fc->ctx->sc->block[b] = n;
     return TS_OK;
 }
 
@@ -712,8 +766,11 @@ static ts_status read_entry(file_ctx *fc, yaml_node_pair_t *p) {
     if (pair_key(fc, p, &key))
         return TS_EINPUT;
     yaml_node_t *v = node_at(fc, p->value);
-    if (strcmp(key, "extends") == 0)
+    if (strcmp(key, "extends") == 0 || strcmp(key, "base") == 0)
         return TS_OK;
+    for (int b = 0; b < TS_NBLOCKS; b++)
+        if (strcmp(key, ts_block_name((ts_block_id)b)) == 0)
+            return read_block(fc, v, (ts_block_id)b);
     if (strcmp(key, "name") == 0)
         return read_text(fc, v, key, &sc->name);
     if (strcmp(key, "description") == 0)

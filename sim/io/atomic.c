@@ -1,0 +1,137 @@
+/* Single files written atomically (talentsim/output.h, ts_atomic_*), and
+ * directory creation. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "talentsim/output.h"
+
+struct ts_atomic {
+    FILE *f;
+    char *tmp, *final, *dir;
+};
+
+static ts_status io_fail(ts_error *err, const char *what, const char *path, int e) {
+    return ts_error_set(err, TS_ERUNTIME, "", 0, 0, "", "cannot %s '%s': %s", what, path,
+                        strerror(e ? e : EIO));
+}
+
+static char *join(const char *dir, const char *sep, const char *name) {
+    size_t n = strlen(dir) + strlen(sep) + strlen(name) + 1;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s%s%s", dir, sep, name);
+    return p;
+}
+
+static void atomic_free(ts_atomic *a) {
+    free(a->tmp);
+    free(a->final);
+    free(a->dir);
+    free(a);
+}
+
+ts_atomic *ts_atomic_open(const char *dir, const char *name, ts_error *err) {
+    ts_atomic *a = calloc(1, sizeof *a);
+    if (!a || !(a->final = join(dir, "/", name)) || !(a->dir = strdup(dir))) {
+        io_fail(err, "write", name, ENOMEM);
+        if (a)
+            atomic_free(a);
+        return NULL;
+    }
+    for (unsigned k = 0; k < 1000 && !a->f; k++) {
+        char tail[64];
+        snprintf(tail, sizeof tail, ".%ld.%u", (long)getpid(), k);
+        char *dot = join(dir, "/.", name);
+        free(a->tmp);
+        a->tmp = dot ? join(dot, "", tail) : NULL;
+        free(dot);
+        if (!a->tmp)
+            break;
+        int fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno == EEXIST)
+            continue;
+        if (fd < 0 || !(a->f = fdopen(fd, "w"))) {
+            int e = errno;
+            if (fd >= 0) {
+                close(fd);
+                unlink(a->tmp);
+            }
+            io_fail(err, "write", a->final, e);
+            atomic_free(a);
+            return NULL;
+        }
+    }
+    if (!a->f) {
+        io_fail(err, "write", a->final, a->tmp ? EEXIST : ENOMEM);
+        atomic_free(a);
+        return NULL;
+    }
+    return a;
+}
+
+FILE *ts_atomic_stream(ts_atomic *a) { return a->f; }
+
+ts_status ts_atomic_commit(ts_atomic *a, ts_error *err) {
+    int e = 0;
+    if (fflush(a->f) != 0 || ferror(a->f))
+        e = errno ? errno : EIO;
+    if (!e && fsync(fileno(a->f)) != 0)
+        e = errno;
+    if (fclose(a->f) != 0 && !e)
+        e = errno;
+    a->f = NULL;
+    if (!e && rename(a->tmp, a->final) != 0)
+        e = errno;
+    if (e) {
+        unlink(a->tmp);
+        ts_status st = io_fail(err, "write", a->final, e);
+        atomic_free(a);
+        return st;
+    }
+    int dfd = open(a->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) { /* makes the rename durable; the file is complete anyway */
+        (void)fsync(dfd);
+        close(dfd);
+    }
+    atomic_free(a);
+    return TS_OK;
+}
+
+void ts_atomic_abort(ts_atomic *a) {
+    if (!a)
+        return;
+    if (a->f)
+        fclose(a->f);
+    unlink(a->tmp);
+    atomic_free(a);
+}
+
+ts_status ts_make_dirs(const char *dir, ts_error *err) {
+    char *p = strdup(dir);
+    if (!p)
+        return io_fail(err, "create", dir, ENOMEM);
+    ts_status st = TS_OK;
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s != '\0')
+            continue;
+        char c = *s;
+        *s = '\0';
+        struct stat sb;
+        if (mkdir(p, 0777) != 0 && errno != EEXIST)
+            st = io_fail(err, "create directory", p, errno);
+        else if (stat(p, &sb) != 0)
+            st = io_fail(err, "create directory", p, errno);
+        else if (!S_ISDIR(sb.st_mode))
+            st = ts_error_set(err, TS_EINPUT, "", 0, 0, "", "'%s' is not a directory", p);
+        *s = c;
+        if (st != TS_OK || c == '\0')
+            break;
+    }
+    free(p);
+    return st;
+}
