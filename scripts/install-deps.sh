@@ -4,12 +4,16 @@
 # --fuzz adds what `make fuzz` needs: clang, its libFuzzer and sanitizer
 # runtimes (libclang-rt-dev) and its OpenMP (libomp-dev). --bench adds what
 # `make bench` needs for its NumPy peer (python3-numpy, python3-yaml).
+# --cluster adds what `make check-cluster` needs: a single-node Slurm
+# (slurm-wlm: slurmctld, slurmd, slurm-client), its authentication (munge)
+# and Open MPI (openmpi-bin, libopenmpi-dev) for talentsim-mpi.
 set -euo pipefail
 pkgs=(build-essential pkg-config libgsl-dev libyaml-dev libcriterion-dev
       librandom123-dev)
 case "${1:-}" in
     --fuzz) pkgs+=(clang libclang-rt-dev libomp-dev) ;;
     --bench) pkgs+=(python3-numpy python3-yaml) ;;
+    --cluster) pkgs+=(slurm-wlm munge openmpi-bin libopenmpi-dev) ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do

@@ -129,6 +129,13 @@ Test(sweep, block_errors_name_the_key_and_position) {
                  "  years: [2017, 2040]\n", 8, "sweep.years", "[2015, 2025]");
     expect_error("sweep:\n  method: grid\n  parameters:\n    replications: {values: [1]}\n", 7,
                  "sweep.parameters.replications", "cannot be swept");
+    expect_error("sweep:\n  method: grid\n  parameters:\n    suspicion.level: {values: []}\n",
+                 7, "sweep.parameters.suspicion.level.values", "1 to 100000 values");
+    expect_error("sweep:\n  method: sobol\n  samples: 0\n  parameters:\n    suspicion.level: "
+                 "{min: 0.1, max: 0.2}\n", 6, "sweep.samples", "integer in [1, 1000000]");
+    expect_error("sweep:\n  method: lhs\n  samples: 4\n  parameters:\n    suspicion.level: "
+                 "{min: -0.5, max: 0.2}\n", 8, "sweep.parameters.suspicion.level.min",
+                 "allowed: [0, 1]");
 }
 
 Test(sweep, a_scenario_without_block_and_base_with_extends_are_errors) {
@@ -291,8 +298,8 @@ Test(sweep, merge_reports_missing_duplicated_and_conflicting_points) {
     /* the rest, then a copy of one part file under another name */
     cr_assert_eq(run("sweep -q %s/g.yaml -o %s/m", tmp, tmp), 0);
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "cd '%s/m/points' && cp part-000000001-*.csv part-000000001-x.csv",
-             tmp);
+    snprintf(cmd, sizeof cmd, "cd '%s/m/points' && f=$(ls part-*-000000001-*.csv) && "
+             "cp $f ${f%%.csv}-copy.csv", tmp);
     cr_assert_eq(system(cmd), 0);
     cr_expect_eq(run("merge %s/m", tmp), 0);
     out = tmp_file("out.txt");
@@ -301,7 +308,7 @@ Test(sweep, merge_reports_missing_duplicated_and_conflicting_points) {
     free(out);
     /* the copy now disagrees in one number */
     snprintf(cmd, sizeof cmd, "cd '%s/m/points' && sed -i '2s/,ok,2017,\\([a-z._]*\\),/,ok,2017,"
-             "\\1,12345/' part-000000001-x.csv", tmp);
+             "\\1,12345/' part-*-copy.csv", tmp);
     cr_assert_eq(system(cmd), 0);
     cr_expect_eq(run("merge %s/m", tmp), 3);
     out = tmp_file("out.txt");
@@ -350,6 +357,7 @@ Test(sweep, interrupted_sweep_resumes_to_the_same_merge) {
     cr_assert_eq(run("sweep %s/g.yaml -o %s/int --batch 3", tmp, tmp), 0);
     char *out = tmp_file("out.txt");
     cr_expect_not_null(strstr(out, "already stored"), "%s", out);
+    cr_expect_null(strstr(out, " 0 already stored"), "the stored points ran again: %s", out);
     free(out);
     char *res = merged("int");
     cr_expect_str_eq(res, ref);
@@ -367,6 +375,39 @@ Test(sweep, another_sweep_in_the_same_directory_is_refused) {
     cr_expect_eq(run("merge %s", tmp), 2, "a directory without a sweep");
     cr_expect_eq(run("sweep %s/g.yaml --shard 5/4", tmp), 2);
     cr_expect_eq(run("sensitivity %s/d", tmp), 2, "sensitivity of a grid");
+}
+
+Test(sweep, large_designs_need_allow_large_and_foreign_parts_are_refused) {
+    char block[4096] = "name: big\nsweep:\n  method: grid\n  parameters:\n"
+                       "    suspicion.level: {values: [";
+    for (int i = 0; i <= 100; i++)
+        snprintf(block + strlen(block), sizeof block - strlen(block), "%s%.2f", i ? ", " : "",
+                 i / 100.0);
+    strcat(block, "]}\n    visa.work_approval: {values: [");
+    for (int i = 0; i <= 100; i++)
+        snprintf(block + strlen(block), sizeof block - strlen(block), "%s%.2f", i ? ", " : "",
+                 i / 100.0);
+    strcat(block, "]}\n");
+    write_sweep("big.yaml", block);
+    cr_expect_eq(run("sweep %s/big.yaml -o %s/big --dry-run", tmp, tmp), 2);
+    char *out = tmp_file("out.txt");
+    cr_expect_not_null(strstr(out, "10201 points, more than 10000"), "%s", out);
+    cr_expect_not_null(strstr(out, "big.yaml:8:5:"), "%s", out);
+    free(out);
+    cr_expect_eq(run("sweep %s/big.yaml --allow-large --list", tmp), 0);
+    /* a part file of one sweep copied into the directory of another */
+    write_sweep("g.yaml", GRID);
+    write_sweep("h.yaml", "name: other\nsweep:\n  method: grid\n  parameters:\n"
+                          "    suspicion.level: {values: [0.5]}\n  replications: 2\n");
+    cr_assert_eq(run("sweep -q %s/g.yaml -o %s/g", tmp, tmp), 0);
+    cr_assert_eq(run("sweep -q %s/h.yaml -o %s/h", tmp, tmp), 0);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cp %s/h/points/part-*.csv %s/g/points/", tmp, tmp);
+    cr_assert_eq(system(cmd), 0);
+    cr_expect_eq(run("merge %s/g", tmp), 2);
+    out = tmp_file("out.txt");
+    cr_expect_not_null(strstr(out, "belongs to another sweep"), "%s", out);
+    free(out);
 }
 
 Test(sweep, list_prints_the_design_without_running) {

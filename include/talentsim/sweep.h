@@ -11,13 +11,15 @@
  * The results of a sweep live in one directory:
  *   sweep.resolved.yaml   the sweep file resolved (it reloads to the same
  *                         design; merge and sensitivity read it)
- *   points/part-*.csv     completed points, a batch of points per file,
- *                         each written atomically (temporary + rename)
+ *   points/part-ID-*.csv  completed points, a batch of points per file,
+ *                         each written atomically (temporary + rename);
+ *                         ID is the sweep's definition hash, so files of
+ *                         another sweep are recognised and refused
  *   sweep.csv             the merge, long format
  *   failures.csv          the merge's failed points (status and error)
  * Each point is keyed by a hash of its resolved scenario: a re-run skips
  * points whose key is already stored, so a killed run loses only the batch
- * in flight, and a design edited in place re-runs only the changed points.
+ * in flight.
  * The merge is sorted by point, so it is byte-identical however the points
  * were run (one process, shards, MPI ranks, resumed). */
 #ifndef TALENTSIM_SWEEP_H
@@ -35,6 +37,7 @@
 
 #define TS_SWEEP_MAX_PARAMS 32        /* swept parameters in one sweep */
 #define TS_SWEEP_MAX_POINTS 1000000   /* points of one design */
+#define TS_SWEEP_LARGE_POINTS 10000   /* more points need --allow-large (CLI) */
 #define TS_SWEEP_MAX_VALUES 100000    /* values of one grid parameter */
 #define TS_SWEEP_KEY_LEN 16           /* hex digits of a point's key */
 
@@ -69,6 +72,8 @@ typedef struct {
     size_t nyears;
     size_t npoints;
     double *x;                  /* x[i * k + j]: parameter j at point i */
+    char id[TS_SWEEP_KEY_LEN + 1]; /* hash of the sweep's definition (its
+                                      resolved YAML, block included) */
 } ts_sweep;
 
 /* Reads sc->block[TS_BLOCK_SWEEP] (TS_EINPUT with file:line:col and key when
@@ -82,8 +87,8 @@ void ts_sweep_free(ts_sweep *sw);
  * out of memory. */
 ts_status ts_sweep_point(const ts_sweep *sw, size_t i, ts_scenario **out, ts_error *why);
 
-/* The key of a point scenario: the first TS_SWEEP_KEY_LEN hex digits of the
- * SHA-256 of its resolved YAML. */
+/* The key of a scenario: the first TS_SWEEP_KEY_LEN hex digits of the
+ * SHA-256 of its resolved YAML (a point's key; a sweep's id). */
 ts_status ts_sweep_point_key(const ts_scenario *pt, char key[TS_SWEEP_KEY_LEN + 1],
                              ts_error *err);
 
@@ -121,8 +126,8 @@ typedef struct {
     size_t *missing, nmissing;
     size_t *duplicated, nduplicated; /* stored more than once, identically */
     size_t *conflicting, nconflicting; /* stored more than once, differently */
-    size_t stale;                    /* stored points whose key no longer matches
-                                        (the design was edited): ignored */
+    size_t stale;                    /* stored rows whose point key does not
+                                        match the design's: ignored */
 } ts_sweep_merge_report;
 
 void ts_sweep_merge_report_free(ts_sweep_merge_report *r);

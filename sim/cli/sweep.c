@@ -32,7 +32,7 @@
 
 typedef struct {
     const char *file, *outdir, *task_time;
-    int threads, quiet, list, dry_run, shard_k, shard_n, cpus_per_task;
+    int threads, quiet, list, dry_run, shard_k, shard_n, cpus_per_task, allow_large;
     long batch;
     ts_overrides overrides;
 } sweep_cli;
@@ -57,6 +57,7 @@ static void sweep_usage(FILE *f) {
         "      --set KEY=VALUE  override a base parameter for every point, repeatable\n"
         "      --batch N        points per part file, 1 to %d (default: enough that a\n"
         "                       shard writes at most %d files per run)\n"
+        "      --allow-large    run a design of more than %d points\n"
         "      --list           print the design (point index and values, CSV) and exit\n"
         "      --dry-run        print the points, runs and agent-years, and the time per\n"
         "                       point from a short timed sample; run nothing\n"
@@ -69,7 +70,7 @@ static void sweep_usage(FILE *f) {
         "\n"
         "Exit status: 0 done, 1 runtime failure, 2 bad usage or input, 130/143\n"
         "interrupted (the points completed so far are kept).\n",
-        MAX_BATCH, MAX_FILES_PER_RUN);
+        MAX_BATCH, MAX_FILES_PER_RUN, TS_SWEEP_LARGE_POINTS);
 }
 
 #define SPROG "talentsim sweep"
@@ -110,13 +111,14 @@ static double parse_duration(const char *s) {
 }
 
 static int sweep_args(sweep_cli *c, int argc, char **argv) {
-    enum { OPT_SHARD = 256, OPT_SET, OPT_BATCH, OPT_LIST, OPT_DRY, OPT_TASK, OPT_CPT };
+    enum { OPT_SHARD = 256, OPT_SET, OPT_BATCH, OPT_LIST, OPT_DRY, OPT_TASK, OPT_CPT, OPT_LARGE };
     static const struct option opts[] = {
         {"output", required_argument, 0, 'o'}, {"shard", required_argument, 0, OPT_SHARD},
         {"threads", required_argument, 0, 't'}, {"set", required_argument, 0, OPT_SET},
         {"batch", required_argument, 0, OPT_BATCH}, {"list", no_argument, 0, OPT_LIST},
         {"dry-run", no_argument, 0, OPT_DRY}, {"task-time", required_argument, 0, OPT_TASK},
         {"cpus-per-task", required_argument, 0, OPT_CPT}, {"quiet", no_argument, 0, 'q'},
+        {"allow-large", no_argument, 0, OPT_LARGE},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int o, rc = -1;
     char *end;
@@ -139,6 +141,7 @@ static int sweep_args(sweep_cli *c, int argc, char **argv) {
                                         "'%s'", MAX_BATCH, optarg);
             break;
         case OPT_LIST: c->list = 1; break;
+        case OPT_LARGE: c->allow_large = 1; break;
         case OPT_DRY: c->dry_run = 1; break;
         case OPT_TASK:
             c->task_time = optarg;
@@ -429,6 +432,14 @@ static int prepare(sweep_job *j) {
         j->sw = ts_sweep_from_scenario(j->sc, &err);
     if (!j->sw)
         return j->rank == 0 ? ts_cli_report_error(&err) : (err.status == TS_EINPUT ? 2 : 1);
+    const ts_node *blk = j->sc->block[TS_BLOCK_SWEEP];
+    const ts_node *at = ts_node_get(blk, j->sw->method == TS_SWEEP_GRID ? "parameters" : "samples");
+    if (j->sw->npoints > TS_SWEEP_LARGE_POINTS && !c->allow_large && !c->list) {
+        ts_error_set(&err, TS_EINPUT, at->file, at->line, at->col, "sweep", "the design has %zu "
+                     "points, more than %d; check it with --list or --dry-run and add "
+                     "--allow-large to run it", j->sw->npoints, TS_SWEEP_LARGE_POINTS);
+        return j->rank == 0 ? ts_cli_report_error(&err) : 2;
+    }
     if (c->outdir)
         snprintf(j->dir, sizeof j->dir, "%s", c->outdir);
     else

@@ -245,7 +245,19 @@ static int is_part_name(const char *s) {
     return strncmp(s, "part-", 5) == 0 && n > 9 && strcmp(s + n - 4, ".csv") == 0;
 }
 
-static ts_status list_parts(const char *pdir, part_index *ix, ts_error *err) {
+/* A part file of another sweep (its name carries another definition hash). */
+static ts_status foreign_part(const char *pdir, const char *name, const ts_sweep *sw,
+                              ts_error *err) {
+    if (strlen(name) > 5 + TS_SWEEP_KEY_LEN && strncmp(name + 5, sw->id, TS_SWEEP_KEY_LEN) == 0 &&
+        name[5 + TS_SWEEP_KEY_LEN] == '-')
+        return TS_OK;
+    return ts_error_set(err, TS_EINPUT, "", 0, 0, "", "%s/%s belongs to another sweep (its "
+                        "name does not carry this sweep's definition hash %s): results of "
+                        "different sweeps cannot be merged; move it out", pdir, name, sw->id);
+}
+
+static ts_status list_parts(const char *pdir, const ts_sweep *sw, part_index *ix,
+                            ts_error *err) {
     DIR *d = opendir(pdir);
     if (!d)
         return errno == ENOENT ? TS_OK : io_fail(err, "read directory", pdir, errno);
@@ -254,6 +266,8 @@ static ts_status list_parts(const char *pdir, part_index *ix, ts_error *err) {
     while (st == TS_OK && (de = readdir(d))) {
         if (!is_part_name(de->d_name))
             continue;
+        if ((st = foreign_part(pdir, de->d_name, sw, err)) != TS_OK)
+            break;
         char *p = path_of(pdir, de->d_name);
         char **nn = p ? realloc(ix->names, (ix->nnames + 1) * sizeof *nn) : NULL;
         if (!nn) {
@@ -360,7 +374,7 @@ static ts_status build_index(const char *dir, const ts_sweep *sw, const char *ke
     }
     for (size_t i = 0; i < sw->npoints; i++)
         ix->ent[i].file = UINT32_MAX;
-    ts_status st = list_parts(pdir, ix, err);
+    ts_status st = list_parts(pdir, sw, ix, err);
     free(pdir);
     for (size_t f = 0; st == TS_OK && f < ix->nnames; f++)
         st = index_file(ix, (uint32_t)f, sw, keys, err);
@@ -463,8 +477,7 @@ ts_status ts_sweep_run_batch(const ts_sweep *sw, const char *keys, const size_t 
     if (st != TS_OK)
         goto done;
     char *pdir = path_of(dir, "points"), name[96];
-    snprintf(name, sizeof name, "part-%09zu-%zu-%s.csv", order[0], n,
-             keys + order[0] * (TS_SWEEP_KEY_LEN + 1));
+    snprintf(name, sizeof name, "part-%s-%09zu-%zu.csv", sw->id, order[0], n);
     ts_atomic *a = pdir ? ts_atomic_open(pdir, name, err) : NULL;
     free(pdir);
     if (!a) {

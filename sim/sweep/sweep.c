@@ -391,7 +391,7 @@ ts_sweep *ts_sweep_from_scenario(const ts_scenario *sc, ts_error *err) {
     }
     ts_node_free(sw->base->block[TS_BLOCK_SWEEP]);
     sw->base->block[TS_BLOCK_SWEEP] = NULL;
-    if (read_block(blk, sw, err) != TS_OK) {
+    if (ts_sweep_point_key(sc, sw->id, err) != TS_OK || read_block(blk, sw, err) != TS_OK) {
         ts_sweep_free(sw);
         return NULL;
     }
