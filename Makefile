@@ -48,7 +48,7 @@ RUNBIN   := $(abspath $(BIN))
 SCENARIO ?= scenarios/baseline.yaml
 ARGS     ?=
 
-.PHONY: all deps deps-mpi talentsim-mpi check-cluster run test test-unit test-san check-long bench docs docs-check clean mutants check-patterns \
+.PHONY: all deps deps-mpi talentsim-mpi check-cluster bench-sweep run test test-unit test-san check-long bench docs docs-check clean mutants check-patterns \
         fuzz fuzz-build
 
 all: $(BIN)
@@ -126,6 +126,11 @@ deps-mpi:
 ifeq ($(MPI),1)
 all: talentsim-mpi
 endif
+
+# Sweep throughput and the overhead of shards and MPI (docs/cluster.md).
+bench-sweep: deps talentsim-mpi
+	@$(MAKE) --no-print-directory all
+	bash scripts/bench_sweep.sh
 
 # A single-node Slurm cluster and Open MPI on this machine: a sweep run as a
 # job array and under mpirun must merge to the same bytes as a local run.
