@@ -168,15 +168,15 @@ void ts_agent_record(const ts_year *y, const ts_agent *a, int moved, ts_tally *t
 /* ---- one mechanism on one record (tests) ---- */
 
 /* A chunk of one agent whose pre-drawn blocks are d's, alive, at the start
- * of its year. */
+ * of its year (ts_pass_us done). */
 static void chunk_of(const ts_agent *a, ts_draws *d, ts_chunk *k) {
+    memset(k, 0, sizeof *k);
     for (unsigned b = 0; b < TS_PREDRAWN; b++)
         for (unsigned w = 0; w < 4; w++)
             k->w[b][w][0] = ts_draw_word(d, (ts_decision)(b * 4 + w));
     k->alive[0] = 1;
-    k->moved[0] = 0;
-    k->decided[0] = 0;
     k->stage0[0] = a->stage;
+    k->nus = a->loc == TS_LOC_US; /* k->us[0] = 0 */
 }
 
 int ts_mech_attrition(const ts_year *y, ts_agent *a, ts_draws *d) {
@@ -208,7 +208,7 @@ int ts_mech_visa(const ts_year *y, ts_agent *a, ts_draws *d) {
     memset(&t, 0, sizeof t);
     chunk_of(a, d, &k);
     ts_cols one = ts_cols_of_agent(a);
-    ts_pass_visa(y, &one, 0, 1, &k, &t);
+    ts_pass_visa(y, &one, 0, &k, &t);
     return t.n[TS_C_FORCED] > 0;
 }
 

@@ -1,5 +1,5 @@
-/* The yearly step over a population, chunk by chunk: a batched Philox for
- * the blocks every agent uses, then the passes of mech.h.
+/* The yearly step over a population, chunk by chunk: the passes of mech.h
+ * (ts_chunk_year).
  *
  * Compiled once per instruction set (Makefile: -DTS_ISA=scalar with
  * -fno-tree-vectorize, avx2 with -mavx2, avx512 with -mavx512f
@@ -17,7 +17,7 @@
 
 void TS_KERNEL(ts_kernel_philox)(const ts_year *y, const ts_cols *c, size_t i0, size_t m,
                                  unsigned block, uint32_t (*w)[TS_CHUNK]) {
-    ts_philox_rows(y, c, i0, NULL, m, block, w);
+    ts_philox_rows(y, c, i0, m, block, w);
 }
 
 /* MODEL 4 step 2: rows [first, first + n) become new students at loc of
@@ -45,7 +45,7 @@ void TS_KERNEL(ts_kernel_births)(const ts_year *y, const ts_cols *cols, size_t f
             c->years_on_visa[i] = 0;
             c->considered[i] = 0;
         }
-        ts_philox_rows(y, c, i0, NULL, m, (unsigned)TS_D_Q >> 2, w);
+        ts_philox_rows(y, c, i0, m, (unsigned)TS_D_Q >> 2, w);
         for (size_t j = 0; j < m; j++) {
             size_t i = i0 + j;
             ts_birth_draws(y, w[TS_D_Q & 3][j], w[TS_D_SENS & 3][j], &c->q[i], &c->sens[i], &c->h[i]);
@@ -58,8 +58,6 @@ size_t TS_KERNEL(ts_kernel_year)(const ts_year *y, const ts_cols *c, size_t n, t
     size_t out = 0;
     for (size_t i0 = 0; i0 < n; i0 += TS_CHUNK) {
         size_t m = n - i0 < TS_CHUNK ? n - i0 : TS_CHUNK;
-        for (unsigned b = 0; b < TS_PREDRAWN; b++)
-            ts_philox_rows(y, c, i0, NULL, m, b, k.w[b]);
         out = ts_chunk_year(y, c, i0, m, &k, out, t);
     }
     return out;

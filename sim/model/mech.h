@@ -8,10 +8,13 @@
  * by mechanism over a chunk gives what running it agent by agent gives.
  *
  * Common passes are written without data-dependent branches so that the
- * compiler vectorises them; rare paths (graduation, location decisions,
- * visa expiry) are scalar and draw their Philox blocks on demand. All
- * floating-point code is IEEE + - * / sqrt and dmath.h, without
- * contraction, so every instruction set gives the same bits. */
+ * compiler vectorises them; a pass that applies to a minority of the agents
+ * (fear and visa: the US; promotion: EARLY due; review; consideration: US
+ * EARLY/SENIOR) computes on a selection of them (ts_select); rare paths
+ * (graduation, location decisions, visa expiry) are scalar and draw their
+ * Philox blocks on demand. All floating-point code is IEEE + - * / sqrt and
+ * dmath.h, without contraction, so every instruction set gives the same
+ * bits, whichever agents a lane computes for. */
 #ifndef TS_MECH_H
 #define TS_MECH_H
 
@@ -22,8 +25,10 @@
 
 /* Agents per chunk: the unit of the passes and of the batched Philox. */
 #define TS_CHUNK 256
-/* Philox blocks drawn for every agent of a chunk in one batch: block 0
- * (every agent, every year) and block 1 (agents in the US). */
+/* Philox blocks drawn in batches per chunk: block 0 for every agent
+ * (ts_chunk_year), block 1 for the agents alive in the US after attrition
+ * (ts_pass_us) and those who move to the US during the year
+ * (ts_pass_consider). The other rows of block 1 are not drawn and not read. */
 #define TS_PREDRAWN 2
 
 static inline double ts_u01(uint32_t w) { return ((double)w + 0.5) * (1.0 / 4294967296.0); }
@@ -32,36 +37,59 @@ static inline double ts_clip01(double x) { return x < 0.0 ? 0.0 : (x > 1.0 ? 1.0
 
 static inline double ts_logistic_(double x) { return 1.0 / (1.0 + ts_m_exp(-x)); }
 
-static inline uint8_t ts_sat_inc(uint8_t x) { return x == UINT8_MAX ? x : (uint8_t)(x + 1); }
-
 /* z-score of the 90th percentile of N(0,1): the top-decile talent cut. */
 #define TS_Z90 1.2815515655446004
 
+/* The utility inputs (ts_util_in) of selected agents, gathered. */
+typedef struct {
+    uint8_t loc[TS_CHUNK], visa[TS_CHUNK], stage[TS_CHUNK], yis[TS_CHUNK], yius[TS_CHUNK],
+        collab[TS_CHUNK];
+    float h[TS_CHUNK], q[TS_CHUNK];
+} ts_util_rows;
+
+/* A pass that applies to few agents of a chunk selects them (ts_select: the
+ * chunk rows in order), gathers their inputs into contiguous lanes (g, x,
+ * ids), computes there (which vectorises; loads through sel do not) and
+ * writes the results back to their rows. */
 typedef struct {
     uint32_t w[TS_PREDRAWN][4][TS_CHUNK]; /* w[b][k][j]: word k of block b, agent j */
     uint8_t alive[TS_CHUNK];
     uint8_t moved[TS_CHUNK];   /* moved this year */
     uint8_t decided[TS_CHUNK]; /* made its location decision at graduation */
     uint8_t stage0[TS_CHUNK];  /* stage at the start of the year */
-    uint8_t go[TS_CHUNK];      /* per selected agent: the decision moves it */
+    uint8_t flag[TS_CHUNK];    /* per row: the pass applies to it (input of ts_select) */
+    uint8_t go[TS_CHUNK];      /* per selected agent: the outcome of its draw */
+    uint16_t us[TS_CHUNK];     /* rows alive in the US after attrition (ts_pass_us) */
+    size_t nus;
     uint16_t sel[TS_CHUNK];    /* a selection: chunk rows a pass applies to */
     uint32_t ws[4][TS_CHUNK];  /* a Philox block of the selected agents */
+    uint32_t idx[TS_CHUNK];    /* their ids */
+    uint16_t group[TS_CHUNK];
+    double x[3][TS_CHUNK];     /* their inputs of one pass */
+    ts_util_rows g;            /* their utility inputs */
 } ts_chunk;
+
+/* The rows j < m with f[j] != 0, in order, into sel; returns how many. */
+static inline size_t ts_select(const uint8_t *f, size_t m, uint16_t *sel) {
+    size_t n = 0;
+    for (size_t j = 0; j < m; j++) {
+        sel[n] = (uint16_t)j;
+        n += f[j] != 0;
+    }
+    return n;
+}
 
 /* Philox4x32-10 (Salmon et al., SC11, as defined by Random123): ten rounds
  * of two 32x32->64 multiplications, the key bumped by the Weyl constants
  * between rounds, at counter (idx, group, year * 256 + block, rep). Lane j
- * gets w[k][j] for row i0 + j, or row i0 + sel[j] when sel is not NULL. */
-static inline void ts_philox_rows(const ts_year *y, const ts_cols *c, size_t i0,
-                                  const uint16_t *sel, size_t m, unsigned block,
-                                  uint32_t (*w)[TS_CHUNK]) {
+ * gets w[k][j] for the agent idx[j], group[j]. */
+static inline void ts_philox(const ts_year *y, const uint32_t *restrict idx,
+                             const uint16_t *restrict group, size_t m, unsigned block,
+                             uint32_t (*restrict w)[TS_CHUNK]) {
     const uint32_t k0 = (uint32_t)y->seed, k1 = (uint32_t)(y->seed >> 32);
     const uint32_t c2 = (uint32_t)y->year * 256u + block, c3 = y->rep;
-    const uint32_t *idx = c->idx + i0;
-    const uint16_t *group = c->group + i0;
     for (size_t j = 0; j < m; j++) {
-        size_t r = sel ? sel[j] : j;
-        uint32_t x0 = idx[r], x1 = group[r], x2 = c2, x3 = c3, a = k0, b = k1;
+        uint32_t x0 = idx[j], x1 = group[j], x2 = c2, x3 = c3, a = k0, b = k1;
         for (int round = 0; round < 10; round++) {
             uint64_t p0 = (uint64_t)0xD2511F53u * x0, p1 = (uint64_t)0xCD9E8D57u * x2;
             uint32_t n0 = (uint32_t)(p1 >> 32) ^ x1 ^ a;
@@ -80,6 +108,12 @@ static inline void ts_philox_rows(const ts_year *y, const ts_cols *c, size_t i0,
     }
 }
 
+/* Philox blocks of rows [i0, i0+m) of c. */
+static inline void ts_philox_rows(const ts_year *y, const ts_cols *c, size_t i0, size_t m,
+                                  unsigned block, uint32_t (*w)[TS_CHUNK]) {
+    ts_philox(y, c->idx + i0, c->group + i0, m, block, w);
+}
+
 /* MODEL 2: q = exp(talent_sigma z_q), sens = exp(sens_sigma z_s - sens_sigma^2/2),
  * from the words of slots TS_D_Q and TS_D_SENS; h is the expected hostility
  * clip(sens s, 0, 1). */
@@ -93,19 +127,39 @@ static inline void ts_birth_draws(const ts_year *y, uint32_t wq, uint32_t ws, fl
     *h = (float)ts_clip01(sv * y->s);
 }
 
+/* Block b of the selected rows sel[0..n) into k->ws[.][s], in one batch. */
+static inline void ts_philox_sel(const ts_year *y, const ts_cols *c, size_t i0, ts_chunk *k,
+                                 const uint16_t *sel, size_t n, unsigned b) {
+    for (size_t s = 0; s < n; s++) {
+        k->idx[s] = c->idx[i0 + sel[s]];
+        k->group[s] = c->group[i0 + sel[s]];
+    }
+    ts_philox(y, k->idx, k->group, n, b, k->ws);
+}
+
+/* Block b of the selected rows drawn in one batch and spread to their rows
+ * of k->w[b]. */
+static inline void ts_draw_sel(const ts_year *y, const ts_cols *c, size_t i0, ts_chunk *k,
+                               const uint16_t *sel, size_t n, unsigned b) {
+    ts_philox_sel(y, c, i0, k, sel, n, b);
+    for (size_t s = 0; s < n; s++)
+        for (unsigned w = 0; w < 4; w++)
+            k->w[b][w][sel[s]] = k->ws[w][s];
+}
+
 /* The word of a pre-drawn slot for agent j. */
 static inline uint32_t ts_pre(const ts_chunk *k, ts_decision s, size_t j) {
     return k->w[(unsigned)s >> 2][(unsigned)s & 3u][j];
 }
 
-/* The lazy draws of agent i (chunk row j) with the pre-drawn blocks filled. */
+/* The lazy draws of agent i (chunk row j) with block 0 filled (block 1 is
+ * not drawn for every row; the rare paths use blocks 2 and 3). */
 static inline void ts_row_draws(const ts_year *y, const ts_cols *c, size_t i,
                                 const ts_chunk *k, size_t j, ts_draws *d) {
     ts_draws_init(d, y->seed, y->rep, c->idx[i], c->group[i], (uint32_t)y->year);
-    for (unsigned b = 0; b < TS_PREDRAWN; b++)
-        for (unsigned w = 0; w < 4; w++)
-            d->w[b][w] = k->w[b][w][j];
-    d->have = (1u << TS_PREDRAWN) - 1u;
+    for (unsigned w = 0; w < 4; w++)
+        d->w[0][w] = k->w[0][w][j];
+    d->have = 1u;
 }
 
 static inline double ts_base_fear(const ts_year *y, const ts_cols *c, size_t i) {
@@ -167,6 +221,27 @@ typedef struct {
 static inline ts_util_in ts_util_in_row(const ts_cols *c, size_t i) {
     return (ts_util_in){c->loc[i], c->visa[i], c->stage[i], c->years_in_stage[i],
                         c->years_in_us[i], c->collab[i], c->h[i], c->q[i]};
+}
+
+/* The utility inputs of the selected rows into g, lane s for row sel[s]. */
+static inline void ts_gather_util(const ts_cols *c, size_t i0, const uint16_t *sel, size_t n,
+                                  ts_util_rows *g) {
+    for (size_t s = 0; s < n; s++) {
+        size_t i = i0 + sel[s];
+        g->loc[s] = c->loc[i];
+        g->visa[s] = c->visa[i];
+        g->stage[s] = c->stage[i];
+        g->yis[s] = c->years_in_stage[i];
+        g->yius[s] = c->years_in_us[i];
+        g->collab[s] = c->collab[i];
+        g->h[s] = c->h[i];
+        g->q[s] = c->q[i];
+    }
+}
+
+static inline ts_util_in ts_util_in_lane(const ts_util_rows *g, size_t s) {
+    return (ts_util_in){g->loc[s], g->visa[s], g->stage[s], g->yis[s], g->yius[s],
+                        g->collab[s], g->h[s], g->q[s]};
 }
 
 /* V_US = β_fund F_US + β_collab openness collab + β_eco A_US
@@ -235,64 +310,88 @@ static inline void ts_pass_start(const ts_cols *cols, size_t i0, size_t m, ts_ch
     t->n[TS_C_START_US_ACAD] += acad;
 }
 
-/* MODEL 3.1 */
+/* MODEL 3.1: the agent leaves research with attrition[stage]. */
 static inline void ts_pass_attrition(const ts_year *y, const ts_cols *cols, size_t i0, size_t m,
                                      ts_chunk *k) {
-    const ts_cols cl = *cols, *c = &cl;
+    const uint8_t *restrict stage = cols->stage + i0;
     const double a0 = y->attrition[0], a1 = y->attrition[1], a2 = y->attrition[2];
     for (size_t j = 0; j < m; j++) {
-        uint8_t s = c->stage[i0 + j];
-        double p = s == TS_STAGE_STUDENT ? a0 : s == TS_STAGE_EARLY ? a1 : a2;
-        k->alive[j] = !(ts_u01(ts_pre(k, TS_D_ATTRITION, j)) < p);
+        uint8_t s = stage[j];
+        double u = ts_u01(ts_pre(k, TS_D_ATTRITION, j));
+        double p = ts_m_sel(s == TS_STAGE_STUDENT, a0, ts_m_sel(s == TS_STAGE_EARLY, a1, a2));
+        k->alive[j] = (uint8_t)!(u < p);
     }
+}
+
+/* The agents alive in the US after attrition (k->us): the fear, visa and
+ * consideration passes apply to them, and only they draw block 1. */
+static inline void ts_pass_us(const ts_year *y, const ts_cols *cols, size_t i0, size_t m,
+                              ts_chunk *k) {
+    const uint8_t *restrict loc = cols->loc + i0;
+    for (size_t j = 0; j < m; j++)
+        k->flag[j] = k->alive[j] & (loc[j] == TS_LOC_US);
+    k->nus = ts_select(k->flag, m, k->us);
+    ts_draw_sel(y, cols, i0, k, k->us, k->nus, 1);
 }
 
 /* MODEL 3.2: a collaboration ends with min(1, end_rate + break_rate (1 - openness));
  * one forms with form_rate openness. Students have none. */
 static inline void ts_pass_collab(const ts_year *y, const ts_cols *cols, size_t i0, size_t m,
                                   const ts_chunk *k) {
-    const ts_cols cl = *cols, *c = &cl;
+    const uint8_t *restrict stage = cols->stage + i0;
+    uint8_t *restrict collab = cols->collab + i0;
     const double pe = y->collab_end, pf = y->collab_form;
     for (size_t j = 0; j < m; j++) {
-        size_t i = i0 + j;
-        uint8_t on = c->collab[i];
-        int hit = ts_u01(ts_pre(k, TS_D_COLLAB, j)) < (on ? pe : pf);
-        uint8_t next = (uint8_t)(on ? !hit : hit);
-        c->collab[i] = k->alive[j] && c->stage[i] != TS_STAGE_STUDENT ? next : on;
+        int on = collab[j] != 0;
+        double u = ts_u01(ts_pre(k, TS_D_COLLAB, j));
+        int hit = (on & (u < pe)) | (!on & (u < pf));
+        int flips = hit & k->alive[j] & (stage[j] != TS_STAGE_STUDENT);
+        collab[j] = (uint8_t)(on ^ flips);
     }
 }
 
 /* MODEL 3.3: US: h <- (1-λ) h + λ clip(sens s_t + ω d_{t-1} / d_ref + ε, 0, 1),
- * ε ~ N(0, fear_noise); CN: h = clip(sens s_t, 0, 1). */
+ * ε ~ N(0, fear_noise); CN: h = clip(sens s_t, 0, 1). The CN rows in lanes,
+ * then the US agents (k->us), whose normal quantile is the cost. */
 static inline void ts_pass_fear(const ts_year *y, const ts_cols *cols, size_t i0, size_t m,
-                                const ts_chunk *k) {
-    const ts_cols cl = *cols, *c = &cl;
+                                ts_chunk *k) {
     const ts_params *p = y->p;
     const double lam = p->suspicion.adaptation, noise = p->suspicion.fear_noise;
     const double s = y->s, peer = y->peer;
+    const uint8_t *restrict loc = cols->loc + i0;
+    const float *restrict sens = cols->sens + i0;
+    float *restrict h = cols->h + i0;
     for (size_t j = 0; j < m; j++) {
-        size_t i = i0 + j;
-        double base = ts_clip01(c->sens[i] * s);
-        double eps = noise * ts_m_norm_quantile(ts_u01(ts_pre(k, TS_D_FEAR, j)));
-        double target = ts_clip01(c->sens[i] * s + peer + eps);
-        float us = (float)((1.0 - lam) * c->h[i] + lam * target);
-        float h = c->loc[i] == TS_LOC_US ? us : (float)base;
-        c->h[i] = k->alive[j] ? h : c->h[i];
+        float base = (float)ts_clip01(sens[j] * s);
+        h[j] = k->alive[j] & (loc[j] != TS_LOC_US) ? base : h[j];
     }
+    const size_t n = k->nus;
+    double *restrict uf = k->x[0], *restrict sv = k->x[1], *restrict hv = k->x[2];
+    for (size_t u = 0; u < n; u++) {
+        size_t j = k->us[u];
+        uf[u] = ts_u01(ts_pre(k, TS_D_FEAR, j));
+        sv[u] = sens[j];
+        hv[u] = h[j];
+    }
+    for (size_t u = 0; u < n; u++) {
+        double eps = noise * ts_m_norm_quantile(uf[u]);
+        double target = ts_clip01(sv[u] * s + peer + eps);
+        hv[u] = (float)((1.0 - lam) * hv[u] + lam * target);
+    }
+    for (size_t u = 0; u < n; u++)
+        h[k->us[u]] = (float)hv[u];
 }
 
 /* MODEL 3.4 (US only): TEMP -> PERMANENT (green_card_rate); PERMANENT for 5+
  * years -> CITIZEN (naturalization_rate); TEMP at max_temp_years that did
  * not just get a green card extends (extension_rate; years_on_visa keeps
- * counting) or must leave. */
-static inline void ts_pass_visa(const ts_year *y, const ts_cols *cols, size_t i0, size_t m,
-                                ts_chunk *k, ts_tally *t) {
+ * counting) or must leave. Over the US agents (k->us). */
+static inline void ts_pass_visa(const ts_year *y, const ts_cols *cols, size_t i0, ts_chunk *k,
+                                ts_tally *t) {
     const ts_cols cl = *cols, *c = &cl;
     const ts_params *p = y->p;
-    for (size_t j = 0; j < m; j++) {
-        size_t i = i0 + j;
-        if (!k->alive[j] || c->loc[i] != TS_LOC_US)
-            continue;
+    for (size_t s = 0; s < k->nus; s++) {
+        size_t j = k->us[s], i = i0 + j;
         double u = ts_u01(ts_pre(k, TS_D_VISA, j));
         if (c->visa[i] == TS_VISA_TEMP) {
             if (u < p->visa.green_card_rate) {
@@ -315,23 +414,34 @@ static inline void ts_pass_visa(const ts_year *y, const ts_cols *cols, size_t i0
 
 /* MODEL 3.5, promotion: EARLY with years_in_stage >= promote_min_years ->
  * SENIOR with min(1, promote_rate q^promote_talent (1 - ceiling)); q^x is
- * exp(x ln q), in vector lanes. Runs before graduation, so this year's graduates (EARLY
- * from now) are not promoted in the same year. */
+ * exp(x ln q), in lanes over the agents due. Runs before graduation, so this
+ * year's graduates (EARLY from now) are not promoted in the same year. */
 static inline void ts_pass_promote(const ts_year *y, const ts_cols *cols, size_t i0, size_t m,
-                                   const ts_chunk *k) {
-    const ts_cols cl = *cols, *c = &cl;
+                                   ts_chunk *k) {
     const double pt = y->p->career.promote_talent;
     const double rate_us = y->promote[TS_LOC_US], rate_cn = y->promote[TS_LOC_CN];
     const int min_years = (int)y->p->career.promote_min_years;
-    for (size_t j = 0; j < m; j++) {
-        size_t i = i0 + j;
-        double pr = (c->loc[i] == TS_LOC_US ? rate_us : rate_cn) * ts_m_exp(pt * ts_m_log(c->q[i]));
-        int hit = ts_u01(ts_pre(k, TS_D_PROMOTE, j)) < (pr < 1.0 ? pr : 1.0);
-        int due = k->alive[j] & (c->stage[i] == TS_STAGE_EARLY) &
-                  (c->years_in_stage[i] >= min_years);
-        int up = due & hit;
-        c->stage[i] = up ? (uint8_t)TS_STAGE_SENIOR : c->stage[i];
-        c->years_in_stage[i] = up ? 0 : c->years_in_stage[i];
+    const uint8_t *restrict loc = cols->loc + i0;
+    const float *restrict q = cols->q + i0;
+    uint8_t *restrict stage = cols->stage + i0, *restrict yis = cols->years_in_stage + i0;
+    for (size_t j = 0; j < m; j++)
+        k->flag[j] = k->alive[j] & (stage[j] == TS_STAGE_EARLY) & (yis[j] >= min_years);
+    size_t ns = ts_select(k->flag, m, k->sel);
+    double *restrict rate = k->x[0], *restrict qv = k->x[1], *restrict uv = k->x[2];
+    for (size_t s = 0; s < ns; s++) {
+        size_t j = k->sel[s];
+        rate[s] = loc[j] == TS_LOC_US ? rate_us : rate_cn;
+        qv[s] = q[j];
+        uv[s] = ts_u01(ts_pre(k, TS_D_PROMOTE, j));
+    }
+    for (size_t s = 0; s < ns; s++) {
+        double pr = rate[s] * ts_m_exp(pt * ts_m_log(qv[s]));
+        k->go[s] = uv[s] < ts_m_sel(pr < 1.0, pr, 1.0);
+    }
+    for (size_t s = 0; s < ns; s++) {
+        size_t j = k->sel[s];
+        stage[j] = k->go[s] ? (uint8_t)TS_STAGE_SENIOR : stage[j];
+        yis[j] = k->go[s] ? 0 : yis[j];
     }
 }
 
@@ -394,10 +504,11 @@ static inline void ts_pass_review(const ts_year *y, const ts_cols *cols, size_t 
         k->sel[ns] = (uint16_t)j;
         ns += (size_t)due;
     }
-    ts_philox_rows(y, c, i0, k->sel, ns, (unsigned)TS_D_MOVE >> 2, k->ws);
+    ts_philox_sel(y, c, i0, k, k->sel, ns, (unsigned)TS_D_MOVE >> 2);
+    ts_gather_util(c, i0, k->sel, ns, &k->g);
     for (size_t s = 0; s < ns; s++) {
         int relief = ts_u01(k->ws[TS_D_RELIEF_MOVE & 3][s]) < cover;
-        double p = ts_move_prob_of(y, ts_util_in_row(c, i0 + k->sel[s]), 0, relief);
+        double p = ts_move_prob_of(y, ts_util_in_lane(&k->g, s), 0, relief);
         k->go[s] = ts_u01(k->ws[TS_D_MOVE & 3][s]) < p;
     }
     for (size_t s = 0; s < ns; s++) {
@@ -411,32 +522,53 @@ static inline void ts_pass_review(const ts_year *y, const ts_cols *cols, size_t 
 }
 
 /* MODEL 3.7: shift the mask; a US EARLY/SENIOR agent considers leaving with
- * logistic(V_CN - V_US + consider_shift). */
+ * logistic(V_CN - V_US + consider_shift), in lanes over those agents. Block
+ * 1 was drawn for the agents in the US after attrition; one who moved to
+ * the US this year draws it here. */
 static inline void ts_pass_consider(const ts_year *y, const ts_cols *cols, size_t i0, size_t m,
-                                    const ts_chunk *k) {
+                                    ts_chunk *k) {
     const double cover = y->p->china.tax_relief_coverage, shift = y->p->survey.consider_shift;
     const ts_util u = y->u;
-    const uint8_t *restrict loc = cols->loc + i0, *restrict visa = cols->visa + i0,
-                  *restrict stage = cols->stage + i0, *restrict yis = cols->years_in_stage + i0,
-                  *restrict yius = cols->years_in_us + i0, *restrict collab = cols->collab + i0;
-    const float *restrict h = cols->h + i0, *restrict q = cols->q + i0;
+    const uint8_t *restrict loc = cols->loc + i0, *restrict stage = cols->stage + i0;
     uint8_t *restrict considered = cols->considered + i0;
+    size_t nin = 0;
     for (size_t j = 0; j < m; j++) {
-        int relief = ts_u01(ts_pre(k, TS_D_RELIEF_CONSIDER, j)) < cover;
-        ts_util_in a = {loc[j], visa[j], stage[j], yis[j], yius[j], collab[j], h[j], q[j]};
-        double x = ts_util_cn_of(&u, a, relief) - ts_util_us_of(&u, a, 0) + shift;
-        int hit = ts_u01(ts_pre(k, TS_D_CONSIDER, j)) < ts_logistic_(x);
-        int asked = k->alive[j] & (loc[j] == TS_LOC_US) & (stage[j] != TS_STAGE_STUDENT);
-        considered[j] = (uint8_t)((considered[j] << 1) | (asked & hit));
+        considered[j] = (uint8_t)(considered[j] << 1);
+        k->flag[j] = k->alive[j] & (loc[j] == TS_LOC_US) & k->moved[j];
+        nin += k->flag[j];
     }
+    if (nin > 0) {
+        nin = ts_select(k->flag, m, k->sel);
+        ts_draw_sel(y, cols, i0, k, k->sel, nin, 1);
+    }
+    for (size_t j = 0; j < m; j++)
+        k->flag[j] = k->alive[j] & (loc[j] == TS_LOC_US) & (stage[j] != TS_STAGE_STUDENT);
+    size_t ns = ts_select(k->flag, m, k->sel);
+    ts_gather_util(cols, i0, k->sel, ns, &k->g);
+    double *restrict ur = k->x[0], *restrict uc = k->x[1];
+    for (size_t s = 0; s < ns; s++) {
+        ur[s] = ts_u01(ts_pre(k, TS_D_RELIEF_CONSIDER, k->sel[s]));
+        uc[s] = ts_u01(ts_pre(k, TS_D_CONSIDER, k->sel[s]));
+    }
+    for (size_t s = 0; s < ns; s++) {
+        ts_util_in a = ts_util_in_lane(&k->g, s);
+        double x = ts_util_cn_of(&u, a, ur[s] < cover) - ts_util_us_of(&u, a, 0) + shift;
+        k->go[s] = uc[s] < ts_logistic_(x);
+    }
+    for (size_t s = 0; s < ns; s++)
+        considered[k->sel[s]] |= k->go[s];
 }
 
-/* MODEL 3.8 */
-static inline void ts_count_year_row(const ts_cols *c, size_t i) {
-    c->years_in_stage[i] = ts_sat_inc(c->years_in_stage[i]);
-    if (c->loc[i] == TS_LOC_US) {
-        c->years_on_visa[i] = ts_sat_inc(c->years_on_visa[i]);
-        c->years_in_us[i] = ts_sat_inc(c->years_in_us[i]);
+/* MODEL 3.8: the survivors count the year (saturating), in lanes. */
+static inline void ts_pass_count(const ts_cols *cols, size_t i0, size_t m, const ts_chunk *k) {
+    const uint8_t *restrict loc = cols->loc + i0;
+    uint8_t *restrict yis = cols->years_in_stage + i0, *restrict yov = cols->years_on_visa + i0,
+                      *restrict yius = cols->years_in_us + i0;
+    for (size_t j = 0; j < m; j++) {
+        int alive = k->alive[j], us = alive & (loc[j] == TS_LOC_US);
+        yis[j] = (uint8_t)(yis[j] + (alive & (yis[j] != UINT8_MAX)));
+        yov[j] = (uint8_t)(yov[j] + (us & (yov[j] != UINT8_MAX)));
+        yius[j] = (uint8_t)(yius[j] + (us & (yius[j] != UINT8_MAX)));
     }
 }
 
@@ -503,45 +635,57 @@ static inline void ts_record_row(const ts_year *y, const ts_cols *c, size_t i, i
         ts_record_survey(y, c, i, f, t);
 }
 
-/* Copies row from to row to (to <= from) in every column. */
-static inline void ts_row_move(const ts_cols *c, size_t to, size_t from) {
-#define TS_ROW_MOVE_(type, name, doc) c->name[to] = c->name[from];
-    TS_COLUMNS(TS_ROW_MOVE_)
-#undef TS_ROW_MOVE_
+/* Moves rows [from, from+n) to rows [to, to+n) (to <= from) in every column. */
+static inline void ts_rows_move(const ts_cols *c, size_t to, size_t from, size_t n) {
+#define TS_ROWS_MOVE_(type, name, doc) memmove(c->name + to, c->name + from, n * sizeof(type));
+    TS_COLUMNS(TS_ROWS_MOVE_)
+#undef TS_ROWS_MOVE_
 }
 
-/* Counts the year of the survivors, records them, and moves them down to
- * rows out, out+1, ...; returns the next free row. */
-static inline size_t ts_pass_end(const ts_year *y, const ts_cols *cols, size_t i0, size_t m,
-                                 const ts_chunk *k, size_t out, ts_tally *t) {
+/* MODEL 4 step 4: the survivors into the tally, in row order. */
+static inline void ts_pass_record(const ts_year *y, const ts_cols *cols, size_t i0, size_t m,
+                                  const ts_chunk *k, ts_tally *t) {
     const ts_cols cl = *cols, *c = &cl;
-    for (size_t j = 0; j < m; j++) {
-        size_t i = i0 + j;
-        if (!k->alive[j])
-            continue;
-        ts_count_year_row(c, i);
-        ts_record_row(y, c, i, k->moved[j], t);
-        if (out != i)
-            ts_row_move(c, out, i);
-        out++;
+    for (size_t j = 0; j < m; j++)
+        if (k->alive[j])
+            ts_record_row(y, c, i0 + j, k->moved[j], t);
+}
+
+/* Moves the survivors down to rows out, out+1, ..., a run of consecutive
+ * survivors at a time; returns the next free row. */
+static inline size_t ts_pass_compact(const ts_cols *c, size_t i0, size_t m, const ts_chunk *k,
+                                     size_t out) {
+    size_t j = 0;
+    while (j < m) {
+        size_t first = j;
+        while (j < m && k->alive[j])
+            j++;
+        if (j > first && out != i0 + first)
+            ts_rows_move(c, out, i0 + first, j - first);
+        out += j - first;
+        while (j < m && !k->alive[j])
+            j++;
     }
     return out;
 }
 
-/* The whole year of rows [i0, i0+m), m <= TS_CHUNK, with blocks 0 and 1
- * already in k; survivors go to rows out...; returns the next free row. */
+/* The whole year of rows [i0, i0+m), m <= TS_CHUNK; survivors go to rows out...; returns the next free row. */
 static inline size_t ts_chunk_year(const ts_year *y, const ts_cols *c, size_t i0, size_t m,
                                    ts_chunk *k, size_t out, ts_tally *t) {
+    ts_philox_rows(y, c, i0, m, 0, k->w[0]);
     ts_pass_start(c, i0, m, k, t);
     ts_pass_attrition(y, c, i0, m, k);
+    ts_pass_us(y, c, i0, m, k);
     ts_pass_collab(y, c, i0, m, k);
     ts_pass_fear(y, c, i0, m, k);
-    ts_pass_visa(y, c, i0, m, k, t);
+    ts_pass_visa(y, c, i0, k, t);
     ts_pass_promote(y, c, i0, m, k);
     ts_pass_graduate(y, c, i0, m, k, t);
     ts_pass_review(y, c, i0, m, k, t);
     ts_pass_consider(y, c, i0, m, k);
-    return ts_pass_end(y, c, i0, m, k, out, t);
+    ts_pass_count(c, i0, m, k);
+    ts_pass_record(y, c, i0, m, k, t);
+    return ts_pass_compact(c, i0, m, k, out);
 }
 
 #endif
