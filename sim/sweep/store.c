@@ -279,7 +279,7 @@ static ts_status list_parts(const char *pdir, const ts_sweep *sw, part_index *ix
         ix->names[ix->nnames++] = p;
     }
     closedir(d);
-    if (st == TS_OK)
+    if (st == TS_OK && ix->nnames)
         qsort(ix->names, ix->nnames, sizeof *ix->names, cmp_str);
     return st;
 }
@@ -642,8 +642,10 @@ ts_status ts_sweep_merge(const char *dir, const ts_sweep *sw, ts_sweep_merge_rep
         }
     }
     if (st == TS_OK) {
-        qsort(ix.dup, ix.ndup, sizeof *ix.dup, cmp_size);
-        qsort(ix.conf, ix.nconf, sizeof *ix.conf, cmp_size);
+        if (ix.ndup)
+            qsort(ix.dup, ix.ndup, sizeof *ix.dup, cmp_size);
+        if (ix.nconf)
+            qsort(ix.conf, ix.nconf, sizeof *ix.conf, cmp_size);
         rep->duplicated = ix.dup;
         rep->nduplicated = ix.ndup;
         rep->conflicting = ix.conf;

@@ -224,9 +224,12 @@ static ts_status read_params(const ts_node *blk, ts_sweep *sw, ts_error *err) {
                    ps->nitem);
     if (!(sw->param = calloc(ps->nitem, sizeof *sw->param)))
         return oom(err);
-    for (; sw->k < ps->nitem; sw->k++)
-        if (read_param(&ps->item[sw->k], sw, &sw->param[sw->k], err))
+    while (sw->k < ps->nitem) { /* k counts the one being read, for ts_sweep_free */
+        const ts_node *pn = &ps->item[sw->k];
+        ts_sweep_param *sp = &sw->param[sw->k++];
+        if (read_param(pn, sw, sp, err))
             return TS_EINPUT;
+    }
     return TS_OK;
 }
 
