@@ -9,9 +9,11 @@
 #include "cli.h"
 
 #define TS_TARGET_RATE_PER_CORE 20e6
-#define TS_TARGET_SCALING 1.8
+/* Targets of the issue "Engine performance" (docs/performance.md). */
+#define TS_TARGET_SCALING_MANY 1.9 /* replications side by side, 1 -> 2 threads */
+#define TS_TARGET_SCALING_ONE 1.85 /* one large replication */
 #define TS_TARGET_BYTES 48
-#define TS_TARGET_BASELINE_S 60.0
+#define TS_TARGET_BASELINE_S 30.0
 
 typedef struct {
     double seconds, agent_years;
@@ -228,9 +230,10 @@ static int bench_all(int threads, const ts_scenario *baseline) {
     size_t bytes = ts_sim_agent_bytes();
     printf("\nagent-years per second per core: %.3g (target >= %.0e: %s)\n", per_core,
            TS_TARGET_RATE_PER_CORE, verdict(per_core >= TS_TARGET_RATE_PER_CORE));
-    printf("thread scaling 1 -> %d: %.2fx side by side, %.2fx one replication "
-           "(target >= %.1fx: %s)\n", threads, s_many, s_one, TS_TARGET_SCALING,
-           verdict(s_many >= TS_TARGET_SCALING && s_one >= TS_TARGET_SCALING));
+    printf("thread scaling 1 -> %d: %.2fx side by side (target >= %.2fx: %s), %.2fx one "
+           "replication (target >= %.2fx: %s)\n", threads, s_many, TS_TARGET_SCALING_MANY,
+           verdict(s_many >= TS_TARGET_SCALING_MANY), s_one, TS_TARGET_SCALING_ONE,
+           verdict(s_one >= TS_TARGET_SCALING_ONE));
     printf("bytes of state per agent: %zu (target <= %d: %s)\n", bytes, TS_TARGET_BYTES,
            verdict(bytes <= TS_TARGET_BYTES));
     if (bench_spinup(threads) != 0)
