@@ -12,23 +12,15 @@
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics.h>
 
+#include "../seed.h"
 #include "talentsim/sensitivity.h"
 
-#define STREAM_BOOTSTRAP 3 /* hashed with the seed (cf. design.c) */
 
 /* Outputs of base sample i: f(A_i), f(B_i), f(AB_i^(0)), ... */
 static const double *base_of(const double *y, size_t k, size_t i) {
     return y + i * (k + 2);
 }
 
-/* splitmix64's finaliser of seed + stream, folded to mt19937's 32 bits. */
-static unsigned long seed32(uint64_t seed, uint64_t stream) {
-    uint64_t z = seed + stream * 0x9E3779B97F4A7C15ULL;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    z ^= z >> 31;
-    return (unsigned long)((z ^ (z >> 32)) & 0xFFFFFFFFu);
-}
 
 /* Indices of the base samples whose k+2 outputs are all finite, into
  * keep; returns how many. */
@@ -142,7 +134,7 @@ static int bootstrap(const double *y, size_t k, size_t m, size_t nboot,
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     if (!r)
         return 0;
-    gsl_rng_set(r, seed32(seed, STREAM_BOOTSTRAP));
+    gsl_rng_set(r, ts_seed32(seed, TS_STREAM_BOOTSTRAP));
     for (size_t b = 0; b < nboot; b++) {
         for (size_t t = 0; t < m; t++)
             w->draw[t] = w->keep[gsl_rng_uniform_int(r, (unsigned long)m)];

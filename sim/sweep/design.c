@@ -28,27 +28,17 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
+#include "../seed.h"
 #include "talentsim/design.h"
 
 #define FIXED_ONE 4294967296.0 /* 2^32: scale of the fixed-point shift */
 
-/* Stream ids hashed with the seed, so the LHS and the Sobol shift of one
- * seed use unrelated random numbers. */
-enum { STREAM_LHS = 1, STREAM_SOBOL_SHIFT = 2 };
 
-/* splitmix64's finaliser of seed + stream, folded to mt19937's 32 bits. */
-static unsigned long seed32(uint64_t seed, uint64_t stream) {
-    uint64_t z = seed + stream * 0x9E3779B97F4A7C15ULL;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    z ^= z >> 31;
-    return (unsigned long)((z ^ (z >> 32)) & 0xFFFFFFFFu);
-}
 
 static gsl_rng *rng_alloc(uint64_t seed, uint64_t stream) {
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     if (r)
-        gsl_rng_set(r, seed32(seed, stream));
+        gsl_rng_set(r, ts_seed32(seed, stream));
     return r;
 }
 
@@ -85,7 +75,7 @@ ts_status ts_design_lhs(size_t n, size_t k, uint64_t seed, double *u,
     if (st != TS_OK)
         return st;
     size_t *perm = malloc(n * sizeof *perm);
-    gsl_rng *r = perm ? rng_alloc(seed, STREAM_LHS) : NULL;
+    gsl_rng *r = perm ? rng_alloc(seed, TS_STREAM_LHS) : NULL;
     if (!r) {
         free(perm);
         return out_of_memory(err);
@@ -126,7 +116,7 @@ static ts_status sobol_check(size_t n, size_t dim, ts_error *err) {
 /* dim <= TS_DESIGN_SOBOL_MAXDIM (checked by the caller). */
 static ts_status sobol_open(sobol_stream *s, size_t dim, uint64_t seed,
                             ts_error *err) {
-    gsl_rng *r = rng_alloc(seed, STREAM_SOBOL_SHIFT);
+    gsl_rng *r = rng_alloc(seed, TS_STREAM_SOBOL_SHIFT);
     s->q = r ? gsl_qrng_alloc(gsl_qrng_sobol, (unsigned)dim) : NULL;
     if (!s->q) {
         gsl_rng_free(r);
