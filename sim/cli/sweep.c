@@ -680,9 +680,9 @@ static void print_ranked(const ts_sweep *sw, int m, int64_t year, const ts_sobol
     qsort(r, sw->k, sizeof r[0], by_total);
     printf("\n%s, %lld (%zu base samples)\n", ts_metric_name((ts_metric)m), (long long)year,
            nused);
-    printf("  %-34s %22s %22s\n", "parameter", "total order [95%]", "first order [95%]");
+    printf("  %-44s %22s %22s\n", "parameter", "total order [95%]", "first order [95%]");
     for (size_t j = 0; j < sw->k; j++)
-        printf("  %-34s %6.3f [%6.3f, %6.3f] %6.3f [%6.3f, %6.3f]\n",
+        printf("  %-44s %6.3f [%6.3f, %6.3f] %6.3f [%6.3f, %6.3f]\n",
                sw->param[r[j].param].key, r[j].ix.st, r[j].ix.st_lo, r[j].ix.st_hi,
                r[j].ix.s1, r[j].ix.s1_lo, r[j].ix.s1_hi);
 }
