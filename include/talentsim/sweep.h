@@ -95,6 +95,10 @@ ts_status ts_sweep_point_key(const ts_scenario *pt, char key[TS_SWEEP_KEY_LEN + 
 /* The value of parameter j at point i as text (ts_param_format). */
 void ts_sweep_value_text(const ts_sweep *sw, size_t i, size_t j, char *buf, size_t n);
 
+/* The design as CSV: "point" and one column per swept key, then a row per
+ * point (the parameter columns of sweep.csv). 0, or -1 on a stream error. */
+int ts_sweep_write_design(FILE *f, const ts_sweep *sw);
+
 /* ---- the store (a results directory) ---- */
 
 /* Prepares dir for sw: creates dir and dir/points, writes

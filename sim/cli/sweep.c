@@ -190,23 +190,6 @@ static void job_free(sweep_job *j) {
     free(j->todo);
 }
 
-static int print_design(const ts_sweep *sw) {
-    char buf[128];
-    printf("point");
-    for (size_t j = 0; j < sw->k; j++)
-        printf(",%s", sw->param[j].key);
-    printf("\n");
-    for (size_t i = 0; i < sw->npoints; i++) {
-        printf("%zu", i);
-        for (size_t j = 0; j < sw->k; j++) {
-            ts_sweep_value_text(sw, i, j, buf, sizeof buf);
-            printf(",%s", buf);
-        }
-        printf("\n");
-    }
-    return 0;
-}
-
 static int in_shard(const sweep_cli *c, size_t i) {
     return c->shard_n == 0 || (int)(i % (size_t)c->shard_n) == c->shard_k - 1;
 }
@@ -499,7 +482,7 @@ int ts_sweep_main(int argc, char **argv) {
     if (rc < 0)
         rc = prepare(&job);
     if (rc < 0 && cli.list)
-        rc = job.rank == 0 ? print_design(job.sw) : 0;
+        rc = job.rank == 0 ? (ts_sweep_write_design(stdout, job.sw) == 0 ? 0 : EXIT_RUNTIME) : 0;
     if (rc < 0 && cli.dry_run)
         rc = job.rank == 0 ? dry_run(&job) : 0;
     if (rc < 0)
@@ -583,15 +566,20 @@ static int dir_args(const char *prog, const char *help, int argc, char **argv, i
     return -1;
 }
 
-/* Merges dir; prints the report. -1 when complete (table filled if given). */
-static int merge_dir(const char *dir, int quiet, ts_sweep **sw_out, ts_scenario **sc_out,
-                     ts_sweep_table *table) {
+/* Loads the sweep of results directory dir into *sw and *sc; -1, or the
+ * exit code of the error it printed. */
+static int load_dir(const char *dir, ts_sweep **sw, ts_scenario **sc) {
     ts_error err;
     ts_error_clear(&err);
-    ts_sweep *sw = ts_sweep_load_dir(dir, sc_out, &err);
-    if (!sw)
-        return ts_cli_report_error(&err);
-    *sw_out = sw;
+    *sw = ts_sweep_load_dir(dir, sc, &err);
+    return *sw ? -1 : ts_cli_report_error(&err);
+}
+
+/* Merges dir, whose sweep is sw; prints the report. -1 when complete
+ * (table filled if given). */
+static int merge_dir(const char *dir, const ts_sweep *sw, int quiet, ts_sweep_table *table) {
+    ts_error err;
+    ts_error_clear(&err);
     ts_sweep_merge_report rep;
     if (ts_sweep_merge(dir, sw, &rep, table, &err) != TS_OK)
         return ts_cli_report_error(&err);
@@ -602,8 +590,8 @@ static int merge_dir(const char *dir, int quiet, ts_sweep **sw_out, ts_scenario 
         print_ranges(stderr, rep.duplicated, rep.nduplicated);
     }
     if (rep.stale)
-        fprintf(stderr, "talentsim: warning: %zu stored points belong to an earlier version "
-                "of the design (their key differs) and were ignored\n", rep.stale);
+        fprintf(stderr, "talentsim: warning: %zu stored points do not match the design (their "
+                "point key differs) and were ignored\n", rep.stale);
     if (rep.nconflicting) {
         fprintf(stderr, "talentsim: error: %zu points are stored twice with different "
                 "results (different program versions?): ", rep.nconflicting);
@@ -636,7 +624,9 @@ int ts_merge_main(int argc, char **argv) {
         return rc;
     ts_sweep *sw = NULL;
     ts_scenario *sc = NULL;
-    rc = merge_dir(dir, quiet, &sw, &sc, NULL);
+    rc = load_dir(dir, &sw, &sc);
+    if (rc < 0)
+        rc = merge_dir(dir, sw, quiet, NULL);
     ts_sweep_free(sw);
     ts_scenario_free(sc);
     return rc < 0 ? 0 : rc;
@@ -752,19 +742,16 @@ int ts_sensitivity_main(int argc, char **argv) {
     ts_sweep *sw = NULL;
     ts_scenario *sc = NULL;
     ts_sweep_table t = {0};
-    ts_sweep *probe = NULL;
     ts_error err;
     ts_error_clear(&err);
-    ts_scenario *psc = NULL;
-    if ((probe = ts_sweep_load_dir(dir, &psc, &err)) && probe->method != TS_SWEEP_SALTELLI) {
+    rc = load_dir(dir, &sw, &sc);
+    if (rc < 0 && sw->method != TS_SWEEP_SALTELLI) {
         fprintf(stderr, "talentsim sensitivity: error: the sweep in %s uses method %s; Sobol "
-                "indices need method saltelli\n", dir, ts_sweep_method_name(probe->method));
+                "indices need method saltelli\n", dir, ts_sweep_method_name(sw->method));
         rc = EXIT_USAGE;
     }
-    ts_sweep_free(probe);
-    ts_scenario_free(psc);
     if (rc < 0)
-        rc = merge_dir(dir, 1, &sw, &sc, &t);
+        rc = merge_dir(dir, sw, 1, &t);
     if (rc < 0 && write_sensitivity(dir, sw, &t, boot, quiet, &err) != TS_OK)
         rc = ts_cli_report_error(&err);
     if (rc < 0 && !quiet)

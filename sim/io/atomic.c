@@ -1,13 +1,13 @@
 /* Single files written atomically (talentsim/output.h, ts_atomic_*), and
  * directory creation. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "output_internal.h"
 #include "talentsim/output.h"
 
 struct ts_atomic {
@@ -15,16 +15,11 @@ struct ts_atomic {
     char *tmp, *final, *dir;
 };
 
-static ts_status io_fail(ts_error *err, const char *what, const char *path, int e) {
-    return ts_error_set(err, TS_ERUNTIME, "", 0, 0, "", "cannot %s '%s': %s", what, path,
-                        strerror(e ? e : EIO));
-}
-
-static char *join(const char *dir, const char *sep, const char *name) {
-    size_t n = strlen(dir) + strlen(sep) + strlen(name) + 1;
+static char *join(const char *dir, const char *name) {
+    size_t n = strlen(dir) + strlen(name) + 2;
     char *p = malloc(n);
     if (p)
-        snprintf(p, n, "%s%s%s", dir, sep, name);
+        snprintf(p, n, "%s/%s", dir, name);
     return p;
 }
 
@@ -37,37 +32,20 @@ static void atomic_free(ts_atomic *a) {
 
 ts_atomic *ts_atomic_open(const char *dir, const char *name, ts_error *err) {
     ts_atomic *a = calloc(1, sizeof *a);
-    if (!a || !(a->final = join(dir, "/", name)) || !(a->dir = strdup(dir))) {
-        io_fail(err, "write", name, ENOMEM);
+    if (!a || !(a->final = join(dir, name)) || !(a->dir = strdup(dir))) {
+        ts_io_error(err, "write", name, ENOMEM);
         if (a)
             atomic_free(a);
         return NULL;
     }
-    for (unsigned k = 0; k < 1000 && !a->f; k++) {
-        char tail[64];
-        snprintf(tail, sizeof tail, ".%ld.%u", (long)getpid(), k);
-        char *dot = join(dir, "/.", name);
-        free(a->tmp);
-        a->tmp = dot ? join(dot, "", tail) : NULL;
-        free(dot);
-        if (!a->tmp)
-            break;
-        int fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0 && errno == EEXIST)
-            continue;
-        if (fd < 0 || !(a->f = fdopen(fd, "w"))) {
-            int e = errno;
-            if (fd >= 0) {
-                close(fd);
-                unlink(a->tmp);
-            }
-            io_fail(err, "write", a->final, e);
-            atomic_free(a);
-            return NULL;
+    int fd = ts_io_open_temp(dir, name, &a->tmp);
+    if (fd < 0 || !(a->f = fdopen(fd, "w"))) {
+        int e = errno;
+        if (fd >= 0) {
+            close(fd);
+            unlink(a->tmp);
         }
-    }
-    if (!a->f) {
-        io_fail(err, "write", a->final, a->tmp ? EEXIST : ENOMEM);
+        ts_io_error(err, "write", a->final, e);
         atomic_free(a);
         return NULL;
     }
@@ -89,15 +67,11 @@ ts_status ts_atomic_commit(ts_atomic *a, ts_error *err) {
         e = errno;
     if (e) {
         unlink(a->tmp);
-        ts_status st = io_fail(err, "write", a->final, e);
+        ts_status st = ts_io_error(err, "write", a->final, e);
         atomic_free(a);
         return st;
     }
-    int dfd = open(a->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) { /* makes the rename durable; the file is complete anyway */
-        (void)fsync(dfd);
-        close(dfd);
-    }
+    ts_io_sync_dir(a->dir);
     atomic_free(a);
     return TS_OK;
 }
@@ -114,7 +88,7 @@ void ts_atomic_abort(ts_atomic *a) {
 ts_status ts_make_dirs(const char *dir, ts_error *err) {
     char *p = strdup(dir);
     if (!p)
-        return io_fail(err, "create", dir, ENOMEM);
+        return ts_io_error(err, "create", dir, ENOMEM);
     ts_status st = TS_OK;
     for (char *s = p + 1;; s++) {
         if (*s != '/' && *s != '\0')
@@ -123,9 +97,9 @@ ts_status ts_make_dirs(const char *dir, ts_error *err) {
         *s = '\0';
         struct stat sb;
         if (mkdir(p, 0777) != 0 && errno != EEXIST)
-            st = io_fail(err, "create directory", p, errno);
+            st = ts_io_error(err, "create directory", p, errno);
         else if (stat(p, &sb) != 0)
-            st = io_fail(err, "create directory", p, errno);
+            st = ts_io_error(err, "create directory", p, errno);
         else if (!S_ISDIR(sb.st_mode))
             st = ts_error_set(err, TS_EINPUT, "", 0, 0, "", "'%s' is not a directory", p);
         *s = c;

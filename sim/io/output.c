@@ -106,7 +106,7 @@ static const char *dir_sep(const char *dir) {
     return n > 0 && dir[n - 1] == '/' ? "" : "/";
 }
 
-static ts_status io_error(ts_error *err, const char *what, const char *path, int e) {
+ts_status ts_io_error(ts_error *err, const char *what, const char *path, int e) {
     return ts_error_set(err, TS_ERUNTIME, "", 0, 0, "", "cannot %s '%s': %s",
                         what, path, strerror(e ? e : EIO));
 }
@@ -188,8 +188,7 @@ static int write_stream(out_sink *s, out_write_fn fn, const out_ctx *c) {
     return s->err ? s->err : e ? e : EIO;
 }
 
-/* Creates a new temporary for name in dir; -1 with errno on failure. */
-static int open_temp(const char *dir, const char *name, char **path) {
+int ts_io_open_temp(const char *dir, const char *name, char **path) {
     for (unsigned k = 0; k < TEMP_TRIES; k++) {
         char *t = path_printf("%s%s.%s.%ld.%u", dir, dir_sep(dir), name,
                               (long)getpid(), k);
@@ -216,16 +215,16 @@ static int open_temp(const char *dir, const char *name, char **path) {
 /* Writes file i of the run to a new temporary: write, fsync, close. */
 static ts_status write_temp(const char *dir, size_t i, const out_ctx *c,
                             out_paths *p, size_t *budget, ts_error *err) {
-    int fd = open_temp(dir, out_files[i].name, &p->tmp_path[i]);
+    int fd = ts_io_open_temp(dir, out_files[i].name, &p->tmp_path[i]);
     if (fd < 0)
-        return io_error(err, "write", p->final_path[i], errno);
+        return ts_io_error(err, "write", p->final_path[i], errno);
     out_sink s = {.fd = fd, .budget = budget};
     int e = write_stream(&s, out_files[i].write, c);
     if (!e && fsync(fd) != 0)
         e = errno;
     if (close(fd) != 0 && !e)
         e = errno;
-    return e ? io_error(err, "write", p->final_path[i], e) : TS_OK;
+    return e ? ts_io_error(err, "write", p->final_path[i], e) : TS_OK;
 }
 
 static ts_status write_temps(const char *dir, const out_ctx *c, out_paths *p,
@@ -233,7 +232,7 @@ static ts_status write_temps(const char *dir, const out_ctx *c, out_paths *p,
     for (size_t i = 0; i < NFILES; i++) {
         p->final_path[i] = path_printf("%s%s%s", dir, dir_sep(dir), out_files[i].name);
         if (!p->final_path[i])
-            return io_error(err, "write", out_files[i].name, ENOMEM);
+            return ts_io_error(err, "write", out_files[i].name, ENOMEM);
         ts_status st = write_temp(dir, i, c, p, budget, err);
         if (st != TS_OK)
             return st;
@@ -243,8 +242,7 @@ static ts_status write_temps(const char *dir, const out_ctx *c, out_paths *p,
 
 /* ---- commit and cleanup ---- */
 
-/* Makes the renames durable; best effort, the files are complete anyway. */
-static void sync_dir(const char *dir) {
+void ts_io_sync_dir(const char *dir) {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {
         (void)fsync(fd);
@@ -258,10 +256,10 @@ static void sync_dir(const char *dir) {
 static ts_status commit(const char *dir, out_paths *p, ts_error *err) {
     const char *manifest = p->final_path[NFILES - 1];
     if (unlink(manifest) != 0 && errno != ENOENT)
-        return io_error(err, "replace", manifest, errno);
+        return ts_io_error(err, "replace", manifest, errno);
     for (size_t i = 0; i < NFILES; i++) {
         if (rename(p->tmp_path[i], p->final_path[i]) != 0) {
-            ts_status st = io_error(err, "write", p->final_path[i], errno);
+            ts_status st = ts_io_error(err, "write", p->final_path[i], errno);
             for (size_t j = 0; j < i; j++)
                 unlink(p->final_path[j]);
             return st;
@@ -269,7 +267,7 @@ static ts_status commit(const char *dir, out_paths *p, ts_error *err) {
         free(p->tmp_path[i]);
         p->tmp_path[i] = NULL;
     }
-    sync_dir(dir);
+    ts_io_sync_dir(dir);
     return TS_OK;
 }
 
@@ -294,7 +292,7 @@ static ts_status ctx_prepare(out_ctx *c, ts_error *err) {
     }
     FILE *m = open_memstream(&c->resolved, &c->resolved_len);
     if (!m)
-        return io_error(err, "render", "scenario.resolved.yaml", errno);
+        return ts_io_error(err, "render", "scenario.resolved.yaml", errno);
     errno = 0;
     int bad = ts_write_resolved_yaml(m, c->sc) != 0, e = errno;
     if (fclose(m) == EOF && !bad) {
@@ -302,7 +300,7 @@ static ts_status ctx_prepare(out_ctx *c, ts_error *err) {
         e = errno;
     }
     if (bad)
-        return io_error(err, "render", "scenario.resolved.yaml", e);
+        return ts_io_error(err, "render", "scenario.resolved.yaml", e);
     ts_sha256_hex(c->resolved, c->resolved_len, c->resolved_sha);
     return TS_OK;
 }

@@ -22,6 +22,20 @@ int ts_write_manifest_json(FILE *f, const ts_scenario *sc, const ts_results *r,
                            const ts_run_info *info, const char *input_sha,
                            const char *resolved_sha);
 
+/* "cannot WHAT 'PATH': strerror(e)" as a TS_ERUNTIME error (EIO when e is
+ * 0); returns TS_ERUNTIME. */
+ts_status ts_io_error(ts_error *err, const char *what, const char *path, int e);
+
+/* Creates a new temporary ".NAME.<pid>.<k>" for name in dir (O_EXCL, the
+ * first free k); its path into *path (malloc'ed). The fd, or -1 with errno.
+ * ts_output_temp_pid recognises these names, so the temporaries of a dead
+ * process are removed by the next run on the directory. */
+int ts_io_open_temp(const char *dir, const char *name, char **path);
+
+/* fsync of directory dir, so that renames in it are durable; best effort
+ * (the files are complete anyway). */
+void ts_io_sync_dir(const char *dir);
+
 /* The name of the lock file in an output directory. */
 #define TS_OUTPUT_LOCK_NAME ".talentsim.lock"
 

@@ -32,10 +32,6 @@ static ts_status oom(ts_error *err) {
     return ts_error_set(err, TS_ERUNTIME, "", 0, 0, "", "out of memory");
 }
 
-static ts_status io_fail(ts_error *err, const char *what, const char *path, int e) {
-    return ts_error_set(err, TS_ERUNTIME, "", 0, 0, "", "cannot %s '%s': %s", what, path,
-                        strerror(e ? e : EIO));
-}
 
 static char *path_of(const char *dir, const char *name) {
     size_t n = strlen(dir) + strlen(name) + 2;
@@ -115,7 +111,7 @@ ts_status ts_sweep_store_open(const char *dir, const ts_scenario *sweep_sc, ts_e
         goto done;
     }
     if (errno != ENOENT) {
-        st = io_fail(err, "read", resolved, errno);
+        st = ts_io_error(err, "read", resolved, errno);
         goto done;
     }
     ts_atomic *a = ts_atomic_open(dir, RESOLVED, err);
@@ -260,7 +256,7 @@ static ts_status list_parts(const char *pdir, const ts_sweep *sw, part_index *ix
                             ts_error *err) {
     DIR *d = opendir(pdir);
     if (!d)
-        return errno == ENOENT ? TS_OK : io_fail(err, "read directory", pdir, errno);
+        return errno == ENOENT ? TS_OK : ts_io_error(err, "read directory", pdir, errno);
     struct dirent *de;
     ts_status st = TS_OK;
     while (st == TS_OK && (de = readdir(d))) {
@@ -315,7 +311,7 @@ static ts_status index_file(part_index *ix, uint32_t fi, const ts_sweep *sw, con
     char *buf;
     size_t len;
     if (slurp(path, &buf, &len) != 0)
-        return io_fail(err, "read", path, errno);
+        return ts_io_error(err, "read", path, errno);
     ts_status st = TS_OK;
     size_t hl = strlen(PART_HEADER), line = 1;
     if (len < hl || memcmp(buf, PART_HEADER, hl) != 0) {
@@ -539,6 +535,15 @@ static void put_header(FILE *f, const ts_sweep *sw, const char *tail) {
     fputs(tail, f);
 }
 
+int ts_sweep_write_design(FILE *f, const ts_sweep *sw) {
+    put_header(f, sw, "\n");
+    for (size_t i = 0; i < sw->npoints; i++) {
+        put_params(f, sw, i);
+        fputc('\n', f);
+    }
+    return ferror(f) ? -1 : 0;
+}
+
 static long year_slot(const ts_sweep *sw, long long year) {
     for (size_t y = 0; y < sw->nyears; y++)
         if (sw->years[y] == year)
@@ -592,7 +597,7 @@ static ts_status read_rows(const part_index *ix, size_t i, char **buf, size_t *c
     if (fd >= 0)
         close(fd);
     if (got != (ssize_t)pe->len)
-        return io_fail(err, "read", ix->names[pe->file], got < 0 ? e : EIO);
+        return ts_io_error(err, "read", ix->names[pe->file], got < 0 ? e : EIO);
     return TS_OK;
 }
 
