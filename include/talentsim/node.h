@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "talentsim/error.h"
+
 typedef enum { TS_NODE_SCALAR, TS_NODE_LIST, TS_NODE_MAP } ts_node_kind;
 
 typedef struct ts_node {
@@ -31,5 +33,27 @@ const ts_node *ts_node_get(const ts_node *map, const char *key);
 
 /* "a mapping", "a list" or "a value", for messages. */
 const char *ts_node_kind_name(const ts_node *n);
+
+/* ---- reading a block, with messages at the node's position ---- */
+
+/* TS_EINPUT at n's position about key path `key`; returns TS_EINPUT. */
+ts_status ts_node_error(ts_error *err, const ts_node *n, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* TS_EINPUT, naming key path and n's kind, unless n is of kind `kind`. */
+ts_status ts_node_need(const ts_node *n, ts_node_kind kind, const char *key, ts_error *err);
+
+/* TS_EINPUT when mapping n has a key not in allowed (NULL-terminated); the
+ * message lists the allowed keys. */
+ts_status ts_node_known_keys(const ts_node *n, const char *path, const char *const *allowed,
+                             ts_error *err);
+
+/* A whole number in [lo, hi] from scalar n. */
+ts_status ts_node_whole(const ts_node *n, const char *key, double lo, double hi, double *out,
+                        ts_error *err);
+
+/* A finite number in [lo, hi] from scalar n. */
+ts_status ts_node_number(const ts_node *n, const char *key, double lo, double hi, double *out,
+                         ts_error *err);
 
 #endif

@@ -50,9 +50,10 @@ typedef struct {
 } ts_target;
 
 /* Blocks a scenario file may carry for a later layer, kept as read
- * (talentsim/node.h): `sweep:` (talentsim/sweep.h). A file's block replaces
- * the one of the file it extends. */
-typedef enum { TS_BLOCK_SWEEP, TS_NBLOCKS } ts_block_id;
+ * (talentsim/node.h): `sweep:` (talentsim/sweep.h), `calibration:`
+ * (talentsim/calibrate.h). A file's block replaces the one of the file it
+ * extends. A plain run ignores them. */
+typedef enum { TS_BLOCK_SWEEP, TS_BLOCK_CALIBRATION, TS_NBLOCKS } ts_block_id;
 
 /* The block's key in YAML ("sweep"). */
 const char *ts_block_name(ts_block_id b);
@@ -102,6 +103,31 @@ int ts_scenario_name_ok(const char *name);
  * [0, 1] for a share and >= 0 for a count) and that the run simulates at
  * least one agent (start population or inflow after sample_fraction). */
 ts_status ts_scenario_validate(const ts_scenario *sc, ts_error *err);
+
+/* A value of a scenario that a sweep or a calibration may vary: a base
+ * parameter ("visa.student_approval"), or the value policy NAME sets
+ * ("policies.NAME.suspicion.level"; added to the policy when it does not
+ * set that parameter yet). */
+typedef struct {
+    const ts_param_info *param;
+    long policy; /* index into sc->policies, or -1: the base value */
+} ts_scenario_ref;
+
+/* Resolves key in sc. TS_EINPUT, with the reason (a suggestion for a
+ * misspelt key, the scenario's policy names) and key in err but no
+ * position, when key names nothing or a policy key names a parameter
+ * fixed for a run. */
+ts_status ts_scenario_ref_find(const ts_scenario *sc, const char *key, ts_scenario_ref *ref,
+                               ts_error *err);
+
+/* The value ref names: the base value, or the policy's setting (the base
+ * value when the policy does not set the parameter). */
+double ts_scenario_ref_get(const ts_scenario *sc, const ts_scenario_ref *ref);
+
+/* Sets the value ref names (not range-checked: ts_scenario_validate does).
+ * TS_ERUNTIME when out of memory. */
+ts_status ts_scenario_ref_put(ts_scenario *sc, const ts_scenario_ref *ref, double v,
+                              ts_error *err);
 
 /* P_t: base values with every policy active in year applied in order. */
 void ts_scenario_params_at(const ts_scenario *sc, int64_t year, ts_params *out);

@@ -51,8 +51,8 @@ const char *ts_sweep_method_name(ts_sweep_method m);
  * scenario's policy NAME, added to it when it does not set that parameter). */
 typedef struct {
     char *key;                  /* the key as written */
-    const ts_param_info *param;
-    long policy;                /* index into base->policies, or -1: the base value */
+    ts_scenario_ref ref;        /* what it sets in the base scenario */
+    const ts_param_info *param; /* ref.param */
     double *values;   /* grid: the values, in file order */
     size_t nvalues;
     double min, max;  /* sampled methods: the range */

@@ -53,7 +53,8 @@ static void target_clear(ts_target *t) {
 }
 
 const char *ts_block_name(ts_block_id b) {
-    static const char *const names[TS_NBLOCKS] = {[TS_BLOCK_SWEEP] = "sweep"};
+    static const char *const names[TS_NBLOCKS] = {[TS_BLOCK_SWEEP] = "sweep",
+                                                  [TS_BLOCK_CALIBRATION] = "calibration"};
     return (unsigned)b < TS_NBLOCKS ? names[b] : "";
 }
 
@@ -461,4 +462,79 @@ void ts_scenario_params_at(const ts_scenario *sc, int64_t year,
         for (size_t k = 0; k < pol->nset; k++)
             ts_param_put(out, pol->set[k].param, pol->set[k].value);
     }
+}
+
+/* ---- references to a settable value (ts_scenario_ref) ---- */
+
+/* "NAME.KEY" after "policies.": the policy NAME of sc and the KEY. */
+static ts_status find_policy_ref(const ts_scenario *sc, const char *key, ts_scenario_ref *ref,
+                                 ts_error *err) {
+    const char *name = key + strlen("policies.");
+    for (size_t i = 0; i < sc->npolicies; i++) {
+        size_t n = strlen(sc->policies[i].name);
+        if (strncmp(name, sc->policies[i].name, n) != 0 || name[n] != '.')
+            continue;
+        ref->policy = (long)i;
+        if (!(ref->param = ts_param_find(name + n + 1)))
+            return ts_error_set(err, TS_EINPUT, "", 0, 0, key, "policy '%s' has no parameter "
+                                "'%s'", sc->policies[i].name, name + n + 1);
+        if (ref->param->flags & TS_PF_STATIC)
+            return ts_error_set(err, TS_EINPUT, "", 0, 0, key, "%s is fixed for a run: a "
+                                "policy cannot set it", ref->param->key);
+        return TS_OK;
+    }
+    char names[256] = "";
+    for (size_t i = 0; i < sc->npolicies; i++)
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "",
+                 sc->policies[i].name);
+    return ts_error_set(err, TS_EINPUT, "", 0, 0, key, "'%s' names no policy of the scenario "
+                        "(policies: %s)", key, sc->npolicies ? names : "none");
+}
+
+ts_status ts_scenario_ref_find(const ts_scenario *sc, const char *key, ts_scenario_ref *ref,
+                               ts_error *err) {
+    ref->policy = -1;
+    ref->param = NULL;
+    if (strncmp(key, "policies.", 9) == 0)
+        return find_policy_ref(sc, key, ref, err);
+    if ((ref->param = ts_param_find(key)))
+        return TS_OK;
+    const ts_param_info *near = ts_param_suggest(key);
+    return ts_error_set(err, TS_EINPUT, "", 0, 0, key, "unknown parameter '%s'%s%s%s", key,
+                        near ? " (did you mean '" : "", near ? near->key : "",
+                        near ? "'?)" : "");
+}
+
+/* The setting of ref->param in its policy, or NULL. */
+static ts_setting *ref_setting(const ts_scenario *sc, const ts_scenario_ref *ref) {
+    ts_policy *pol = &sc->policies[ref->policy];
+    for (size_t s = 0; s < pol->nset; s++)
+        if (pol->set[s].param == ref->param)
+            return &pol->set[s];
+    return NULL;
+}
+
+double ts_scenario_ref_get(const ts_scenario *sc, const ts_scenario_ref *ref) {
+    const ts_setting *s = ref->policy < 0 ? NULL : ref_setting(sc, ref);
+    return s ? s->value : ts_param_get(&sc->base, ref->param);
+}
+
+ts_status ts_scenario_ref_put(ts_scenario *sc, const ts_scenario_ref *ref, double v,
+                              ts_error *err) {
+    if (ref->policy < 0) {
+        ts_param_put(&sc->base, ref->param, v);
+        return TS_OK;
+    }
+    ts_setting *s = ref_setting(sc, ref);
+    if (!s) {
+        ts_policy *pol = &sc->policies[ref->policy];
+        ts_setting *ns = realloc(pol->set, (pol->nset + 1) * sizeof *ns);
+        if (!ns)
+            return ts_error_set(err, TS_ERUNTIME, "", 0, 0, "", "out of memory");
+        pol->set = ns;
+        s = &pol->set[pol->nset++];
+        s->param = ref->param;
+    }
+    s->value = v;
+    return TS_OK;
 }

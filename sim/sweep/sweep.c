@@ -28,79 +28,26 @@ static ts_status oom(ts_error *err) {
     return ts_error_set(err, TS_ERUNTIME, "", 0, 0, "", "out of memory");
 }
 
-/* An input error at node n about key path key. */
-static ts_status bad(ts_error *err, const ts_node *n, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static ts_status bad(ts_error *err, const ts_node *n, const char *key, const char *fmt, ...) {
-    char msg[sizeof err->msg];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return ts_error_set(err, TS_EINPUT, n->file, n->line, n->col, key, "%s", msg);
-}
-
-/* Every key of mapping n must be one of allowed (NULL-terminated). */
-static ts_status known_keys(const ts_node *n, const char *path, const char *const *allowed,
-                            ts_error *err) {
-    for (size_t i = 0; i < n->nitem; i++) {
-        size_t a = 0;
-        while (allowed[a] && strcmp(allowed[a], n->item[i].key) != 0)
-            a++;
-        if (allowed[a])
-            continue;
-        char list[256] = "";
-        for (a = 0; allowed[a]; a++)
-            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", a ? ", " : "",
-                     allowed[a]);
-        return bad(err, &n->item[i], path, "unknown key '%s' in %s (allowed: %s)",
-                   n->item[i].key, path, list);
-    }
-    return TS_OK;
-}
-
-static ts_status need_kind(const ts_node *n, ts_node_kind kind, const char *key, ts_error *err) {
-    static const char *const want[] = {"a value", "a list", "a mapping"};
-    if (n->kind == kind)
-        return TS_OK;
-    return bad(err, n, key, "%s must be %s, got %s", key, want[kind], ts_node_kind_name(n));
-}
-
-/* A whole number in [lo, hi] from scalar n. */
-static ts_status whole(const ts_node *n, const char *key, double lo, double hi, double *out,
-                       ts_error *err) {
-    if (need_kind(n, TS_NODE_SCALAR, key, err))
-        return TS_EINPUT;
-    char *end;
-    double v = strtod(n->text, &end);
-    if (end == n->text || *end || !(v >= lo && v <= hi) || v != floor(v))
-        return bad(err, n, key, "%s must be an integer in [%.0f, %.0f], got '%s'", key, lo, hi,
-                   n->text);
-    *out = v;
-    return TS_OK;
-}
-
 static ts_status read_method(const ts_node *blk, ts_sweep *sw, ts_error *err) {
     const ts_node *n = ts_node_get(blk, "method");
     if (!n)
-        return bad(err, blk, BLOCK ".method",
+        return ts_node_error(err, blk, BLOCK ".method",
                    "sweep.method is missing (one of grid, lhs, sobol, saltelli)");
-    if (need_kind(n, TS_NODE_SCALAR, BLOCK ".method", err))
+    if (ts_node_need(n, TS_NODE_SCALAR, BLOCK ".method", err))
         return TS_EINPUT;
     for (int m = TS_SWEEP_GRID; m <= TS_SWEEP_SALTELLI; m++)
         if (strcmp(n->text, ts_sweep_method_name((ts_sweep_method)m)) == 0) {
             sw->method = (ts_sweep_method)m;
             return TS_OK;
         }
-    return bad(err, n, BLOCK ".method", "sweep.method must be one of grid, lhs, sobol, "
+    return ts_node_error(err, n, BLOCK ".method", "sweep.method must be one of grid, lhs, sobol, "
                "saltelli, got '%s'", n->text);
 }
 
 /* A parameter value (number or enum name) from scalar n, range-checked. */
 static ts_status param_value(const ts_sweep_param *sp, const ts_node *n, const char *key,
                              double *v, ts_error *err) {
-    if (need_kind(n, TS_NODE_SCALAR, key, err))
+    if (ts_node_need(n, TS_NODE_SCALAR, key, err))
         return TS_EINPUT;
     if (ts_param_parse(sp->param, n->text, v, n->file, n->line, n->col, err) != TS_OK) {
         snprintf(err->key, sizeof err->key, "%.159s", key);
@@ -111,10 +58,10 @@ static ts_status param_value(const ts_sweep_param *sp, const ts_node *n, const c
 
 static ts_status read_values(const ts_node *vals, ts_sweep_param *sp, const char *key,
                              ts_error *err) {
-    if (need_kind(vals, TS_NODE_LIST, key, err))
+    if (ts_node_need(vals, TS_NODE_LIST, key, err))
         return TS_EINPUT;
     if (vals->nitem == 0 || vals->nitem > TS_SWEEP_MAX_VALUES)
-        return bad(err, vals, key, "%s must list 1 to %d values, got %zu", key,
+        return ts_node_error(err, vals, key, "%s must list 1 to %d values, got %zu", key,
                    TS_SWEEP_MAX_VALUES, vals->nitem);
     if (!(sp->values = malloc(vals->nitem * sizeof *sp->values)))
         return oom(err);
@@ -130,78 +77,45 @@ static ts_status read_range(const ts_node *pn, ts_sweep_param *sp, const char *p
     const char *ends[2] = {"min", "max"};
     double *dst[2] = {&sp->min, &sp->max};
     if (sp->param->type == TS_T_ENUM)
-        return bad(err, pn, path, "%s takes names, so a sampled design cannot vary it; "
+        return ts_node_error(err, pn, path, "%s takes names, so a sampled design cannot vary it; "
                    "sweep it with method: grid and values: [...]", sp->param->key);
     for (int e = 0; e < 2; e++) {
         snprintf(key, sizeof key, "%s.%s", path, ends[e]);
         const ts_node *n = ts_node_get(pn, ends[e]);
         if (!n)
-            return bad(err, pn, key, "%s is missing (a sampled design needs min and max)", key);
+            return ts_node_error(err, pn, key, "%s is missing (a sampled design needs min and max)", key);
         if (param_value(sp, n, key, dst[e], err))
             return TS_EINPUT;
     }
     if (!(sp->min < sp->max))
-        return bad(err, ts_node_get(pn, "max"), path, "%s: max must be above min (%g, %g)",
+        return ts_node_error(err, ts_node_get(pn, "max"), path, "%s: max must be above min (%g, %g)",
                    path, sp->min, sp->max);
     return TS_OK;
-}
-
-/* "policies.NAME.KEY": the policy NAME of the base scenario and KEY. */
-static ts_status policy_param(const ts_node *pn, const ts_sweep *sw, ts_sweep_param *sp,
-                              const char *path, ts_error *err) {
-    const char *name = pn->key + strlen("policies.");
-    const ts_scenario *b = sw->base;
-    for (size_t i = 0; i < b->npolicies; i++) {
-        size_t n = strlen(b->policies[i].name);
-        if (strncmp(name, b->policies[i].name, n) != 0 || name[n] != '.')
-            continue;
-        sp->policy = (long)i;
-        sp->param = ts_param_find(name + n + 1);
-        if (!sp->param)
-            return bad(err, pn, path, "policy '%s' has no parameter '%s' to sweep",
-                       b->policies[i].name, name + n + 1);
-        if (sp->param->flags & TS_PF_STATIC)
-            return bad(err, pn, path, "%s is fixed for a run: a policy cannot set it",
-                       sp->param->key);
-        return TS_OK;
-    }
-    char names[256] = "";
-    for (size_t i = 0; i < b->npolicies; i++)
-        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "",
-                 b->policies[i].name);
-    return bad(err, pn, path, "'%s' names no policy of the scenario (policies: %s)", pn->key,
-               b->npolicies ? names : "none");
 }
 
 static ts_status read_param(const ts_node *pn, ts_sweep *sw, ts_sweep_param *sp,
                             ts_error *err) {
     char path[200];
     snprintf(path, sizeof path, BLOCK ".parameters.%s", pn->key);
-    sp->policy = -1;
     if (!(sp->key = strdup(pn->key)))
         return oom(err);
-    if (strncmp(pn->key, "policies.", 9) == 0) {
-        if (policy_param(pn, sw, sp, path, err))
-            return TS_EINPUT;
-    } else if (!(sp->param = ts_param_find(pn->key))) {
-        const ts_param_info *near = ts_param_suggest(pn->key);
-        return bad(err, pn, path, "unknown parameter '%s'%s%s%s", pn->key,
-                   near ? " (did you mean '" : "", near ? near->key : "", near ? "'?)" : "");
-    }
+    if (ts_scenario_ref_find(sw->base, pn->key, &sp->ref, err) != TS_OK)
+        return ts_node_error(err, pn, path, "%s", err->msg);
+    sp->param = sp->ref.param;
     if (strcmp(pn->key, "replications") == 0)
-        return bad(err, pn, path, "replications cannot be swept; set sweep.replications");
-    if (need_kind(pn, TS_NODE_MAP, path, err))
+        return ts_node_error(err, pn, path, "replications cannot be swept; set sweep.replications");
+    if (ts_node_need(pn, TS_NODE_MAP, path, err))
         return TS_EINPUT;
     int grid = sw->method == TS_SWEEP_GRID;
     static const char *const grid_keys[] = {"values", NULL}, *const range_keys[] = {"min", "max",
                                                                                     NULL};
-    if (known_keys(pn, path, grid ? grid_keys : range_keys, err))
+    if (ts_node_known_keys(pn, path, grid ? grid_keys : range_keys, err))
         return TS_EINPUT;
     if (!grid)
         return read_range(pn, sp, path, err);
     const ts_node *vals = ts_node_get(pn, "values");
     if (!vals)
-        return bad(err, pn, path, "%s.values is missing (method grid takes a list of values)",
+        return ts_node_error(err, pn, path, "%s.values is missing (method grid takes a list of values)",
                    path);
     snprintf(path + strlen(path), sizeof path - strlen(path), ".values");
     return read_values(vals, sp, path, err);
@@ -210,8 +124,8 @@ static ts_status read_param(const ts_node *pn, ts_sweep *sw, ts_sweep_param *sp,
 static ts_status read_params(const ts_node *blk, ts_sweep *sw, ts_error *err) {
     const ts_node *ps = ts_node_get(blk, "parameters");
     if (!ps)
-        return bad(err, blk, BLOCK ".parameters", "sweep.parameters is missing");
-    if (need_kind(ps, TS_NODE_MAP, BLOCK ".parameters", err))
+        return ts_node_error(err, blk, BLOCK ".parameters", "sweep.parameters is missing");
+    if (ts_node_need(ps, TS_NODE_MAP, BLOCK ".parameters", err))
         return TS_EINPUT;
     size_t lim = sw->method == TS_SWEEP_SALTELLI ? TS_DESIGN_SALTELLI_MAXK
                  : sw->method == TS_SWEEP_GRID   ? TS_SWEEP_MAX_PARAMS
@@ -219,7 +133,7 @@ static ts_status read_params(const ts_node *blk, ts_sweep *sw, ts_error *err) {
                                                        ? TS_DESIGN_SOBOL_MAXDIM
                                                        : TS_SWEEP_MAX_PARAMS;
     if (ps->nitem == 0 || ps->nitem > lim)
-        return bad(err, ps, BLOCK ".parameters", "sweep.parameters must name 1 to %zu "
+        return ts_node_error(err, ps, BLOCK ".parameters", "sweep.parameters must name 1 to %zu "
                    "parameters for method %s, got %zu", lim, ts_sweep_method_name(sw->method),
                    ps->nitem);
     if (!(sw->param = calloc(ps->nitem, sizeof *sw->param)))
@@ -238,16 +152,16 @@ static ts_status read_metrics(const ts_node *blk, ts_sweep *sw, ts_error *err) {
     memset(sw->keep_metric, !ms, sizeof sw->keep_metric);
     if (!ms)
         return TS_OK;
-    if (need_kind(ms, TS_NODE_LIST, BLOCK ".metrics", err))
+    if (ts_node_need(ms, TS_NODE_LIST, BLOCK ".metrics", err))
         return TS_EINPUT;
     if (ms->nitem == 0)
-        return bad(err, ms, BLOCK ".metrics", "sweep.metrics lists no metric (leave it out "
+        return ts_node_error(err, ms, BLOCK ".metrics", "sweep.metrics lists no metric (leave it out "
                    "to keep every metric)");
     for (size_t i = 0; i < ms->nitem; i++) {
         const ts_node *m = &ms->item[i];
         int id = m->kind == TS_NODE_SCALAR ? ts_metric_find(m->text) : -1;
         if (id < 0)
-            return bad(err, m, BLOCK ".metrics", "unknown metric '%s' in sweep.metrics (see "
+            return ts_node_error(err, m, BLOCK ".metrics", "unknown metric '%s' in sweep.metrics (see "
                        "docs/outputs.md)", m->kind == TS_NODE_SCALAR ? m->text : "?");
         sw->keep_metric[id] = 1;
     }
@@ -263,16 +177,16 @@ static ts_status read_years(const ts_node *blk, ts_sweep *sw, ts_error *err) {
     const ts_params *p = &sw->base->base;
     const ts_node *ys = ts_node_get(blk, "years");
     size_t n = ys ? ys->nitem : (size_t)(p->years.end - p->years.start + 1);
-    if (ys && need_kind(ys, TS_NODE_LIST, BLOCK ".years", err))
+    if (ys && ts_node_need(ys, TS_NODE_LIST, BLOCK ".years", err))
         return TS_EINPUT;
     if (n == 0)
-        return bad(err, ys, BLOCK ".years", "sweep.years lists no year (leave it out to keep "
+        return ts_node_error(err, ys, BLOCK ".years", "sweep.years lists no year (leave it out to keep "
                    "every year)");
     if (!(sw->years = malloc(n * sizeof *sw->years)))
         return oom(err);
     for (sw->nyears = 0; sw->nyears < n; sw->nyears++) {
         double y = (double)(p->years.start + (int64_t)sw->nyears);
-        if (ys && whole(&ys->item[sw->nyears], BLOCK ".years", (double)p->years.start,
+        if (ys && ts_node_whole(&ys->item[sw->nyears], BLOCK ".years", (double)p->years.start,
                         (double)p->years.end, &y, err))
             return TS_EINPUT;
         sw->years[sw->nyears] = (int64_t)y;
@@ -280,7 +194,7 @@ static ts_status read_years(const ts_node *blk, ts_sweep *sw, ts_error *err) {
     qsort(sw->years, n, sizeof *sw->years, cmp_year);
     for (size_t i = 1; i < n; i++)
         if (sw->years[i] == sw->years[i - 1])
-            return bad(err, ys, BLOCK ".years", "year %lld is listed twice in sweep.years",
+            return ts_node_error(err, ys, BLOCK ".years", "year %lld is listed twice in sweep.years",
                        (long long)sw->years[i]);
     return TS_OK;
 }
@@ -290,25 +204,25 @@ static ts_status read_sizes(const ts_node *blk, ts_sweep *sw, ts_error *err) {
     const ts_node *n = ts_node_get(blk, "samples");
     double v;
     if (sw->method == TS_SWEEP_GRID && n)
-        return bad(err, n, BLOCK ".samples", "sweep.samples is for sampled methods; a grid "
+        return ts_node_error(err, n, BLOCK ".samples", "sweep.samples is for sampled methods; a grid "
                    "has one point per combination of values");
     if (sw->method != TS_SWEEP_GRID) {
         if (!n)
-            return bad(err, blk, BLOCK ".samples", "sweep.samples is missing (method %s needs "
+            return ts_node_error(err, blk, BLOCK ".samples", "sweep.samples is missing (method %s needs "
                        "a number of samples)", ts_sweep_method_name(sw->method));
-        if (whole(n, BLOCK ".samples", 1, TS_SWEEP_MAX_POINTS, &v, err))
+        if (ts_node_whole(n, BLOCK ".samples", 1, TS_SWEEP_MAX_POINTS, &v, err))
             return TS_EINPUT;
         sw->samples = (size_t)v;
     }
     const ts_param_info *reps = ts_param_find("replications");
     if ((n = ts_node_get(blk, "replications"))) {
-        if (whole(n, BLOCK ".replications", reps->min, reps->max, &v, err))
+        if (ts_node_whole(n, BLOCK ".replications", reps->min, reps->max, &v, err))
             return TS_EINPUT;
         sw->base->base.replications = (int64_t)v;
     }
     sw->design_seed = (uint64_t)sw->base->base.seed;
     if ((n = ts_node_get(blk, "seed"))) {
-        if (whole(n, BLOCK ".seed", 0, 9007199254740992.0, &v, err))
+        if (ts_node_whole(n, BLOCK ".seed", 0, 9007199254740992.0, &v, err))
             return TS_EINPUT;
         sw->design_seed = (uint64_t)v;
     }
@@ -330,7 +244,7 @@ static ts_status build_grid(ts_sweep *sw, const ts_node *blk, ts_error *err) {
         nv[j] = sw->param[j].nvalues;
     sw->npoints = ts_design_grid_count(nv, sw->k, NULL);
     if (sw->npoints == 0 || sw->npoints > TS_SWEEP_MAX_POINTS)
-        return bad(err, ts_node_get(blk, "parameters"), BLOCK ".parameters",
+        return ts_node_error(err, ts_node_get(blk, "parameters"), BLOCK ".parameters",
                    "the grid has more than %d points (the product of the numbers of values)",
                    TS_SWEEP_MAX_POINTS);
     if (!(sw->x = malloc(sw->npoints * sw->k * sizeof *sw->x)))
@@ -348,7 +262,7 @@ static ts_status build_sampled(ts_sweep *sw, const ts_node *blk, ts_error *err) 
     size_t n = sw->samples, k = sw->k;
     sw->npoints = sw->method == TS_SWEEP_SALTELLI ? ts_design_saltelli_count(n, k) : n;
     if (sw->npoints == 0 || sw->npoints > TS_SWEEP_MAX_POINTS)
-        return bad(err, ts_node_get(blk, "samples"), BLOCK ".samples",
+        return ts_node_error(err, ts_node_get(blk, "samples"), BLOCK ".samples",
                    "the design would have more than %d points", TS_SWEEP_MAX_POINTS);
     if (!(sw->x = malloc(sw->npoints * k * sizeof *sw->x)))
         return oom(err);
@@ -371,7 +285,7 @@ static ts_status build_sampled(ts_sweep *sw, const ts_node *blk, ts_error *err) 
 static ts_status read_block(const ts_node *blk, ts_sweep *sw, ts_error *err) {
     static const char *const keys[] = {"method", "parameters", "samples", "replications",
                                        "seed",   "metrics",    "years",   NULL};
-    if (need_kind(blk, TS_NODE_MAP, BLOCK, err) || known_keys(blk, BLOCK, keys, err) ||
+    if (ts_node_need(blk, TS_NODE_MAP, BLOCK, err) || ts_node_known_keys(blk, BLOCK, keys, err) ||
         read_method(blk, sw, err) || read_params(blk, sw, err) || read_sizes(blk, sw, err) ||
         read_metrics(blk, sw, err) || read_years(blk, sw, err))
         return err->status;
@@ -420,26 +334,9 @@ ts_status ts_sweep_point(const ts_sweep *sw, size_t i, ts_scenario **out, ts_err
     *out = pt;
     if (!pt)
         return oom(why);
-    for (size_t j = 0; j < sw->k; j++) {
-        const ts_sweep_param *sp = &sw->param[j];
-        double v = sw->x[i * sw->k + j];
-        if (sp->policy < 0) {
-            ts_param_put(&pt->base, sp->param, v);
-            continue;
-        }
-        ts_policy *pol = &pt->policies[sp->policy];
-        size_t s = 0;
-        while (s < pol->nset && pol->set[s].param != sp->param)
-            s++;
-        if (s == pol->nset) {
-            ts_setting *ns = realloc(pol->set, (pol->nset + 1) * sizeof *ns);
-            if (!ns)
-                return oom(why);
-            pol->set = ns;
-            pol->set[pol->nset++].param = sp->param;
-        }
-        pol->set[s].value = v;
-    }
+    for (size_t j = 0; j < sw->k; j++)
+        if (ts_scenario_ref_put(pt, &sw->param[j].ref, sw->x[i * sw->k + j], why) != TS_OK)
+            return TS_ERUNTIME;
     ts_scenario_sync_open(pt);
     return ts_scenario_validate(pt, why);
 }
