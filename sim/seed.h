@@ -12,6 +12,8 @@ enum {
     TS_STREAM_LHS = 1,         /* Latin hypercube (sim/sweep/design.c) */
     TS_STREAM_SOBOL_SHIFT = 2, /* digital shift of the Sobol sequence */
     TS_STREAM_BOOTSTRAP = 3,   /* bootstrap of the Sobol indices */
+    TS_STREAM_PARTICLE = 4,    /* a calibration particle's seed (calibrate.c) */
+    TS_STREAM_POSTERIOR = 5,   /* posterior draws of a run (posterior.c) */
     TS_STREAM_ABC = 16,        /* ABC-SMC: generation t uses 16 + t */
 };
 

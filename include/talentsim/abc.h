@@ -115,7 +115,10 @@ typedef struct {
     ts_abc_eval_fn eval;        /* required */
     void *eval_ctx;
     ts_abc_report_fn report;    /* may be NULL */
-    void *report_ctx;
+    void *report_ctx;           /* for report and start */
+    /* May be NULL: called when generation t starts, with its tolerance
+     * (+inf for generation 0), before any of its evaluations. */
+    void (*start)(void *report_ctx, size_t t, double eps);
 } ts_abc_problem;
 
 typedef struct {

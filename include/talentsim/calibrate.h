@@ -119,6 +119,14 @@ typedef struct {
     void *progress_ctx;
     int resume;                    /* continue from the last generation in dir */
     int force;                     /* start afresh over an earlier calibration */
+    int no_write;                  /* 1: read dir but write nothing (MPI ranks
+                                      other than 0 run the same sampler) */
+    /* May be NULL (ts_calibration_evaluate on run.threads): evaluates a
+     * batch, e.g. spread over MPI ranks. Must give each particle the
+     * distance ts_calibration_evaluate gives. */
+    ts_status (*eval)(void *ctx, const ts_calibration *c, const double *theta, size_t n,
+                      double *dist, ts_error *err);
+    void *eval_ctx;
 } ts_calib_opts;
 
 /* Runs the calibration into dir:

@@ -68,6 +68,8 @@ int ts_write_targets_csv(FILE *f, const ts_scenario *sc, const ts_results *r);
  * effective base value (from the table, in table order), policies, targets.
  * Loading it gives a scenario that produces identical results. */
 int ts_write_resolved_yaml(FILE *f, const ts_scenario *sc);
+/* s as a double-quoted YAML scalar that reads back byte for byte. */
+void ts_yaml_put_quoted(FILE *f, const char *s);
 
 /* SHA-256 of a buffer / of a file, as 64 lowercase hex digits + NUL. */
 void ts_sha256_hex(const void *data, size_t n, char hex[65]);
@@ -88,6 +90,15 @@ FILE *ts_atomic_stream(ts_atomic *a);
 ts_status ts_atomic_commit(ts_atomic *a, ts_error *err);
 /* Removes the temporary and frees a (NULL is fine). */
 void ts_atomic_abort(ts_atomic *a);
+/* Writes text (len bytes) to dir/name atomically unless the file exists:
+ * 0 written, 1 the file holds exactly text already, 2 it holds something
+ * else (left alone), -1 with err filled on an I/O error. A results
+ * directory stamps itself this way with its resolved input. */
+int ts_atomic_stamp(const char *dir, const char *name, const char *text, size_t len,
+                    ts_error *err);
+/* The whole file at path, NUL-terminated, into *buf (free it): 0, or -1
+ * with errno (EFBIG above max bytes). */
+int ts_io_slurp(const char *path, size_t max, char **buf, size_t *len);
 /* Creates dir and its parents (mode 0777 less umask); TS_ERUNTIME on
  * failure, TS_EINPUT when a path component is not a directory. */
 ts_status ts_make_dirs(const char *dir, ts_error *err);

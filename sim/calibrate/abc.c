@@ -683,6 +683,8 @@ static ts_status run_generations(sampler *s, const ts_abc_generation *resume,
         st = gen_copy(&g, resume) ? complete(s, &g, 0, err)
                                   : out_of_memory(err);
     } else {
+        if (s->pb->start)
+            s->pb->start(s->pb->report_ctx, 0, INFINITY);
         st = generation_zero(s, &g, err);
         if (st == TS_OK)
             st = complete(s, &g, 1, err);
@@ -690,6 +692,8 @@ static ts_status run_generations(sampler *s, const ts_abc_generation *resume,
     double eps = INFINITY;
     while (st == TS_OK &&
            !stop_after(s, &s->res->gen[s->res->ngen - 1], &eps)) {
+        if (s->pb->start)
+            s->pb->start(s->pb->report_ctx, s->res->gen[s->res->ngen - 1].index + 1, eps);
         st = next_generation(s, &s->res->gen[s->res->ngen - 1], eps, &g, err);
         if (st == TS_OK && g.theta)
             st = complete(s, &g, 1, err);

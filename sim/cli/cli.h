@@ -13,10 +13,13 @@
 typedef struct {
     int enabled;
     double start, last_draw;
+    int last_len; /* widest line drawn, for the final clear */
 } ts_bar;
 
 void ts_bar_start(ts_bar *bar, int enabled);
 void ts_bar_update(void *bar, double done);
+/* The same with a label before the bar (e.g. "generation 3, ..."). */
+void ts_bar_update_text(ts_bar *bar, double done, const char *label);
 void ts_bar_finish(ts_bar *bar);
 
 double ts_now(void);
@@ -102,6 +105,9 @@ int ts_bench_main(int argc, char **argv);
 int ts_sweep_main(int argc, char **argv);
 int ts_merge_main(int argc, char **argv);
 int ts_sensitivity_main(int argc, char **argv);
+
+/* `talentsim calibrate FILE [options]` (calibrate.c); the exit code. */
+int ts_calibrate_main(int argc, char **argv);
 
 /* `talentsim check-patterns SCENARIO [options]`; returns the exit code. */
 int ts_patterns_main(int argc, char **argv);

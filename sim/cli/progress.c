@@ -16,6 +16,7 @@ void ts_bar_start(ts_bar *bar, int enabled) {
     bar->enabled = enabled;
     bar->start = ts_now();
     bar->last_draw = 0.0;
+    bar->last_len = 0;
 }
 
 static void fmt_duration(double s, char *buf, size_t n) {
@@ -23,8 +24,9 @@ static void fmt_duration(double s, char *buf, size_t n) {
     snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
 }
 
-void ts_bar_update(void *ctx, double done) {
-    ts_bar *bar = ctx;
+void ts_bar_update(void *ctx, double done) { ts_bar_update_text(ctx, done, ""); }
+
+void ts_bar_update_text(ts_bar *bar, double done, const char *label) {
     double now = ts_now();
     if (!bar->enabled || (now - bar->last_draw < 0.1 && done < 1.0))
         return;
@@ -38,13 +40,14 @@ void ts_bar_update(void *ctx, double done) {
     double elapsed = now - bar->start;
     if (done > 0.0)
         fmt_duration(elapsed * (1.0 - done) / done, eta, sizeof eta);
-    fprintf(stderr, "\r[%s] %3d%%  ETA %s ", line, (int)(done * 100.0), eta);
+    int len = fprintf(stderr, "\r%s[%s] %3d%%  ETA %s ", label, line, (int)(done * 100.0), eta);
+    bar->last_len = len > bar->last_len ? len : bar->last_len;
     fflush(stderr);
 }
 
 void ts_bar_finish(ts_bar *bar) {
     if (!bar->enabled)
         return;
-    fprintf(stderr, "\r%*s\r", TS_BAR_WIDTH + 24, "");
+    fprintf(stderr, "\r%*s\r", bar->last_len, "");
     fflush(stderr);
 }

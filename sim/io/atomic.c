@@ -109,3 +109,73 @@ ts_status ts_make_dirs(const char *dir, ts_error *err) {
     free(p);
     return st;
 }
+
+int ts_io_slurp(const char *path, size_t max, char **buf, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    char *b = NULL;
+    size_t n = 0, cap = 0;
+    int e = 0;
+    for (;;) {
+        if (n + 65536 + 1 > cap) {
+            if (cap > max) {
+                e = EFBIG;
+                break;
+            }
+            cap = cap ? 2 * cap : 65536 + 1;
+            char *nb = realloc(b, cap);
+            if (!nb) {
+                e = ENOMEM;
+                break;
+            }
+            b = nb;
+        }
+        size_t got = fread(b + n, 1, 65536, f);
+        n += got;
+        if (got < 65536) {
+            if (ferror(f))
+                e = errno ? errno : EIO;
+            break;
+        }
+    }
+    fclose(f);
+    if (e) {
+        free(b);
+        errno = e;
+        return -1;
+    }
+    b[n] = '\0';
+    *buf = b;
+    *len = n;
+    return 0;
+}
+
+int ts_atomic_stamp(const char *dir, const char *name, const char *text, size_t len,
+                    ts_error *err) {
+    char *path = join(dir, name), *old = NULL;
+    size_t oldlen = 0;
+    if (!path) {
+        ts_io_error(err, "read", name, ENOMEM);
+        return -1;
+    }
+    int rc = ts_io_slurp(path, 2 * len + 65536, &old, &oldlen);
+    int e = errno;
+    free(path);
+    if (rc == 0) {
+        rc = oldlen == len && memcmp(old, text, len) == 0 ? 1 : 2;
+        free(old);
+        return rc;
+    }
+    if (e == EFBIG)
+        return 2;
+    if (e != ENOENT) {
+        ts_io_error(err, "read", name, e);
+        return -1;
+    }
+    ts_atomic *a = ts_atomic_open(dir, name, err);
+    if (!a)
+        return -1;
+    fwrite(text, 1, len, ts_atomic_stream(a));
+    return ts_atomic_commit(a, err) == TS_OK ? 0 : -1;
+}

@@ -71,7 +71,7 @@ static void put_char(FILE *f, const unsigned char *s, size_t *i) {
     *i += c >= 0x80 && cp != 0 ? len : 1;
 }
 
-static void put_quoted(FILE *f, const char *s) {
+void ts_yaml_put_quoted(FILE *f, const char *s) {
     const unsigned char *u = (const unsigned char *)(s ? s : "");
     fputc('"', f);
     for (size_t i = 0; u[i];)
@@ -120,7 +120,7 @@ static void write_value(FILE *f, const ts_field *fd, const void *rec) {
     fputc(' ', f);
     if (fd->kind == TS_FK_TEXT || fd->kind == TS_FK_NAME ||
         fd->kind == TS_FK_METRIC)
-        put_quoted(f, *(char *const *)p);
+        ts_yaml_put_quoted(f, *(char *const *)p);
     else if (fd->kind == TS_FK_YEAR)
         fprintf(f, "%" PRId64, *(const int64_t *)p);
     else if (fd->kind == TS_FK_SIZE && isnan(*(const double *)p))
@@ -157,7 +157,7 @@ static void write_node(FILE *f, const ts_node *n, int indent) {
     if (n->kind == TS_NODE_SCALAR || n->nitem == 0) {
         fputc(' ', f);
         if (n->kind == TS_NODE_SCALAR)
-            put_quoted(f, n->text);
+            ts_yaml_put_quoted(f, n->text);
         else
             fputs(n->kind == TS_NODE_MAP ? "{}" : "[]", f);
         fputc('\n', f);
@@ -167,7 +167,7 @@ static void write_node(FILE *f, const ts_node *n, int indent) {
     for (size_t i = 0; i < n->nitem; i++) {
         fprintf(f, "%*s", indent, "");
         if (n->kind == TS_NODE_MAP) {
-            put_quoted(f, n->item[i].key);
+            ts_yaml_put_quoted(f, n->item[i].key);
             fputc(':', f);
         } else {
             fputc('-', f);
@@ -182,9 +182,9 @@ int ts_write_resolved_yaml(FILE *f, const ts_scenario *sc) {
           "this file gives the same scenario.\n",
           f);
     fputs("name: ", f);
-    put_quoted(f, sc->name);
+    ts_yaml_put_quoted(f, sc->name);
     fputs("\ndescription: ", f);
-    put_quoted(f, sc->description);
+    ts_yaml_put_quoted(f, sc->description);
     fputc('\n', f);
     write_params(f, &sc->base);
     write_list(f, &ts_policy_record, sc->policies, sc->npolicies);

@@ -41,54 +41,12 @@ static char *path_of(const char *dir, const char *name) {
     return p;
 }
 
-/* The whole file at path (NUL-terminated) into *buf; -1 with errno. */
-static int slurp(const char *path, char **buf, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
-    char *b = NULL;
-    size_t n = 0, cap = 0;
-    int e = 0;
-    for (;;) {
-        if (n + 65536 + 1 > cap) {
-            if (cap > MAX_PART_BYTES) {
-                e = EFBIG;
-                break;
-            }
-            cap = cap ? 2 * cap : 65536 + 1;
-            char *nb = realloc(b, cap);
-            if (!nb) {
-                e = ENOMEM;
-                break;
-            }
-            b = nb;
-        }
-        size_t got = fread(b + n, 1, 65536, f);
-        n += got;
-        if (got < 65536) {
-            if (ferror(f))
-                e = errno ? errno : EIO;
-            break;
-        }
-    }
-    fclose(f);
-    if (e) {
-        free(b);
-        errno = e;
-        return -1;
-    }
-    b[n] = '\0';
-    *buf = b;
-    *len = n;
-    return 0;
-}
-
 /* ---- the resolved sweep ---- */
 
 ts_status ts_sweep_store_open(const char *dir, const ts_scenario *sweep_sc, ts_error *err) {
     char *points = path_of(dir, "points"), *resolved = path_of(dir, RESOLVED);
-    char *text = NULL, *old = NULL;
-    size_t len = 0, oldlen = 0;
+    char *text = NULL;
+    size_t len = 0;
     ts_status st = TS_OK;
     FILE *mf = NULL;
     if (!points || !resolved || !(mf = open_memstream(&text, &len))) {
@@ -102,30 +60,18 @@ ts_status ts_sweep_store_open(const char *dir, const ts_scenario *sweep_sc, ts_e
     }
     if ((st = ts_make_dirs(points, err)) != TS_OK)
         goto done;
-    if (slurp(resolved, &old, &oldlen) == 0) {
-        if (oldlen != len || memcmp(old, text, len) != 0)
-            st = ts_error_set(err, TS_EINPUT, "", 0, 0, "",
-                              "'%s' holds the results of another sweep (its %s differs from "
-                              "this one's); give another output directory (-o) or remove it",
-                              dir, RESOLVED);
-        goto done;
-    }
-    if (errno != ENOENT) {
-        st = ts_io_error(err, "read", resolved, errno);
-        goto done;
-    }
-    ts_atomic *a = ts_atomic_open(dir, RESOLVED, err);
-    if (!a) {
-        st = TS_ERUNTIME;
-        goto done;
-    }
-    fwrite(text, 1, len, ts_atomic_stream(a));
-    st = ts_atomic_commit(a, err);
+    int stamp = ts_atomic_stamp(dir, RESOLVED, text, len, err);
+    if (stamp < 0)
+        st = err->status;
+    else if (stamp == 2)
+        st = ts_error_set(err, TS_EINPUT, "", 0, 0, "",
+                          "'%s' holds the results of another sweep (its %s differs from "
+                          "this one's); give another output directory (-o) or remove it",
+                          dir, RESOLVED);
 done:
     free(points);
     free(resolved);
     free(text);
-    free(old);
     return st;
 }
 
@@ -310,7 +256,7 @@ static ts_status index_file(part_index *ix, uint32_t fi, const ts_sweep *sw, con
     const char *path = ix->names[fi];
     char *buf;
     size_t len;
-    if (slurp(path, &buf, &len) != 0)
+    if (ts_io_slurp(path, MAX_PART_BYTES, &buf, &len) != 0)
         return ts_io_error(err, "read", path, errno);
     ts_status st = TS_OK;
     size_t hl = strlen(PART_HEADER), line = 1;
