@@ -14,7 +14,8 @@
  *     budget: 20000                simulations of particles, at most
  *     replications: 4              per particle
  *     sample_fraction: 0.1         per particle (default: the scenario's)
- *     quantile: 0.5                tolerance quantile (q0 = alpha)
+ *     quantile: 0.5                tolerance quantile alpha
+ *     first_quantile: 0.5          generation 1's (q0; default: quantile)
  *     min_acceptance: 0.01
  *     min_decrease: 0.01           relative tolerance decrease to go on
  *     seed: 1                      default: the scenario's seed
@@ -151,23 +152,22 @@ ts_status ts_calibration_run(const ts_calibration *c, const ts_scenario *input,
 /* A posterior sample read from posterior.csv: n particles of k keys. */
 typedef struct {
     size_t n, k;
-    char **key;
-    ts_scenario_ref *ref;  /* resolved against the scenario it was loaded for */
+    char **key;            /* parameter keys (ts_scenario_ref_find) */
     double *theta;         /* n x k */
     double *weight;        /* n, normalised */
 } ts_posterior;
 
-/* Reads a posterior.csv for scenario sc: TS_EINPUT (file:line and column
- * name) when it is not one, names a key sc does not have, or has no
- * positive weight. */
-ts_posterior *ts_posterior_load(const char *path, const ts_scenario *sc, ts_error *err);
+/* Reads a posterior.csv: TS_EINPUT (file:line, the column) when it is not
+ * one or has no positive weight. */
+ts_posterior *ts_posterior_load(const char *path, ts_error *err);
 void ts_posterior_free(ts_posterior *p);
 
 /* Runs sc over posterior draws: replication r simulates draw r of a
  * systematic resample of the weighted particles (one uniform from the
  * scenario's seed), with its own seed derived from (seed, r); so scenarios
  * run with one posterior are paired replication by replication. The
- * results have sc's replications. */
+ * results have sc's replications. TS_EINPUT when a key names nothing in a
+ * scenario or a draw does not fit it. */
 ts_status ts_posterior_run(const ts_posterior *p, const ts_scenario *const *sc, size_t n,
                            const ts_run_opts *opt, ts_results **out, ts_error *err);
 

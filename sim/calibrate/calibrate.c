@@ -129,6 +129,7 @@ static const num_field fields[] = {
     {"generations", 1, 1000, 1, SZ(abc.max_generations), "generations, generation 0 included"},
     {"budget", 1, 1e12, 1, SZ(abc.budget), "simulated particles at most"},
     {"quantile", 0, 1, 0, SZ(abc.alpha), "tolerance quantile"},
+    {"first_quantile", 0, 1, 0, SZ(abc.q0), "generation 1's tolerance quantile"},
     {"min_acceptance", 0, 1, 0, SZ(abc.min_acceptance), "lowest acceptance rate"},
     {"min_decrease", 0, 1, 0, SZ(abc.min_eps_decrease), "lowest relative tolerance decrease"},
     {"sample_fraction", 0, 1, 0, SZ(sample_fraction), "share of the population simulated"},
@@ -151,14 +152,15 @@ static ts_status read_numbers(const ts_node *blk, ts_calibration *c, ts_error *e
             return ts_node_error(err, n, key, "%s (%s) must be in %s, got '%s'", key, f->meaning,
                                  strcmp(f->key, "sample_fraction") == 0 ? "(0, 1]" : "[0, 1)",
                                  n->text);
-        if (strcmp(f->key, "quantile") == 0 && v == 0)
+        if (strstr(f->key, "quantile") && v == 0)
             return ts_node_error(err, n, key, "%s must be in (0, 1), got '%s'", key, n->text);
         if (f->whole)
             *(size_t *)((char *)c + f->offset) = (size_t)v;
         else
             *(double *)((char *)c + f->offset) = v;
     }
-    c->abc.q0 = c->abc.alpha;
+    if (!ts_node_get(blk, "first_quantile"))
+        c->abc.q0 = c->abc.alpha;
     return TS_OK;
 }
 
@@ -221,7 +223,7 @@ static ts_status read_misc(const ts_node *blk, ts_calibration *c, ts_error *err)
 /* Defaults, then the block, then the last year the distance needs. */
 static ts_status read_block(const ts_node *blk, ts_calibration *c, ts_error *err) {
     static const char *const keys[] = {"method", "parameters", "particles", "generations",
-                                       "budget", "replications", "sample_fraction", "quantile",
+                                       "budget", "replications", "sample_fraction", "quantile", "first_quantile",
                                        "min_acceptance", "min_decrease", "seed", "trend", NULL};
     ts_abc_options_default(&c->abc);
     c->abc.particles = 200;

@@ -30,7 +30,6 @@ void ts_posterior_free(ts_posterior *p) {
     for (size_t j = 0; p->key && j < p->k; j++)
         free(p->key[j]);
     free(p->key);
-    free(p->ref);
     free(p->theta);
     free(p->weight);
     free(p);
@@ -54,19 +53,7 @@ static ts_status normalise(ts_posterior *p, const char *path, ts_error *err) {
     return TS_OK;
 }
 
-static ts_status resolve_keys(ts_posterior *p, const ts_scenario *sc, const char *path,
-                              ts_error *err) {
-    if (!(p->ref = calloc(p->k, sizeof *p->ref)))
-        return oom(err);
-    for (size_t j = 0; j < p->k; j++)
-        if (ts_scenario_ref_find(sc, p->key[j], &p->ref[j], err) != TS_OK)
-            return ts_error_set(err, TS_EINPUT, path, 1, 0, p->key[j], "column '%s' of the "
-                                "posterior does not fit scenario '%s': %s", p->key[j],
-                                sc->name, err->msg);
-    return TS_OK;
-}
-
-ts_posterior *ts_posterior_load(const char *path, const ts_scenario *sc, ts_error *err) {
+ts_posterior *ts_posterior_load(const char *path, ts_error *err) {
     ts_particles pp;
     if (ts_particles_read(path, &pp, err) != TS_OK)
         return NULL;
@@ -79,7 +66,7 @@ ts_posterior *ts_posterior_load(const char *path, const ts_scenario *sc, ts_erro
     *p = (ts_posterior){.n = pp.n, .k = pp.k, .key = pp.key, .theta = pp.theta,
                         .weight = pp.weight};
     free(pp.dist);
-    if (normalise(p, path, err) != TS_OK || resolve_keys(p, sc, path, err) != TS_OK) {
+    if (normalise(p, path, err) != TS_OK) {
         ts_posterior_free(p);
         return NULL;
     }
@@ -105,9 +92,15 @@ static ts_status draw_scenario(const ts_posterior *p, const ts_scenario *sc, siz
     *out = d;
     if (!d)
         return oom(err);
-    for (size_t j = 0; j < p->k; j++)
-        if (ts_scenario_ref_put(d, &p->ref[j], theta[j], err) != TS_OK)
+    for (size_t j = 0; j < p->k; j++) {
+        ts_scenario_ref ref;
+        if (ts_scenario_ref_find(sc, p->key[j], &ref, err) != TS_OK)
+            return ts_error_set(err, TS_EINPUT, sc->path, 0, 0, p->key[j], "column '%s' of "
+                                "the posterior does not fit scenario '%s': %s", p->key[j],
+                                sc->name, err->msg);
+        if (ts_scenario_ref_put(d, &ref, theta[j], err) != TS_OK)
             return TS_ERUNTIME;
+    }
     d->base.replications = 1;
     d->base.seed = (int64_t)ts_seed32((uint64_t)sc->base.seed, TS_STREAM_POSTERIOR + 1 + r);
     ts_scenario_sync_open(d);

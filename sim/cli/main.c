@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "talentsim/calibrate.h"
 #include "talentsim/output.h"
+#include "talentsim/stats.h"
 #include "talentsim/params.h"
 
 #ifndef TS_VERSION
@@ -35,7 +37,8 @@ typedef struct {
     int nscenario;
     const char *outdir;
     const char *max_memory; /* --max-memory, or NULL */
-    int threads, force, quiet, dump;
+    const char *posterior;  /* --posterior FILE, or NULL */
+    int threads, force, quiet, dump, check_targets;
     char command[4096];     /* argv as typed, before getopt permutes it */
     ts_overrides overrides; /* --set, --reps, --seed in command-line order */
 } ts_cli;
@@ -74,6 +77,10 @@ static void usage(FILE *f) {
         "      --max-memory SIZE\n"
         "                       refuse a run estimated to need more memory than SIZE\n"
         "                       (e.g. 512M, 8G); the available memory is always a limit\n"
+        "      --posterior FILE run over posterior draws (a calibration's posterior.csv):\n"
+        "                       replication r simulates draw r of the weighted particles,\n"
+        "                       so intervals carry the parameter uncertainty too\n"
+        "      --check-targets  exit with status 3 when a target is missed\n"
         "  -q, --quiet          print nothing but errors; no progress bar\n"
         "      --dump           print the resolved scenario (YAML) and exit\n"
         "      --params-markdown\n"
@@ -91,7 +98,7 @@ static void usage(FILE *f) {
         "  calibrate            fit a scenario's free parameters to its targets (ABC-SMC)\n"
         "\n"
         "Exit status: 0 success, 1 runtime failure (I/O, memory, unwritable standard\n"
-        "output), 2 bad usage, bad input (the message says file:line:col, the key and\n"
+        "output), 3 a target missed with --check-targets, 2 bad usage, bad input (the message says file:line:col, the key and\n"
         "the allowed range), a run too large for the memory, or an output directory\n"
         "in use or holding an earlier run; 130/143 interrupted by SIGINT/SIGTERM.\n");
 }
@@ -116,7 +123,7 @@ static int write_markdown(void *ctx, const char *s, size_t n) {
 
 /* Returns -1 to continue, else an exit code. */
 static int parse_args(ts_cli *cli, int argc, char **argv) {
-    enum { OPT_SET = 256, OPT_DUMP, OPT_PARAMS_MD, OPT_MAX_MEMORY };
+    enum { OPT_SET = 256, OPT_DUMP, OPT_PARAMS_MD, OPT_MAX_MEMORY, OPT_POSTERIOR, OPT_CHECK };
     static const struct option opts[] = {
         {"reps", required_argument, 0, 'r'},    {"seed", required_argument, 0, 's'},
         {"threads", required_argument, 0, 't'}, {"set", required_argument, 0, OPT_SET},
@@ -124,6 +131,8 @@ static int parse_args(ts_cli *cli, int argc, char **argv) {
         {"quiet", no_argument, 0, 'q'},         {"dump", no_argument, 0, OPT_DUMP},
         {"params-markdown", no_argument, 0, OPT_PARAMS_MD},
         {"max-memory", required_argument, 0, OPT_MAX_MEMORY},
+        {"posterior", required_argument, 0, OPT_POSTERIOR},
+        {"check-targets", no_argument, 0, OPT_CHECK},
         {"help", no_argument, 0, 'h'},          {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0}};
     int c, rc = -1;
@@ -143,6 +152,8 @@ static int parse_args(ts_cli *cli, int argc, char **argv) {
         case 'f': cli->force = 1; break;
         case 'q': cli->quiet = 1; break;
         case OPT_DUMP: cli->dump = 1; break;
+        case OPT_POSTERIOR: cli->posterior = optarg; break;
+        case OPT_CHECK: cli->check_targets = 1; break;
         case OPT_PARAMS_MD: return ts_params_write_markdown(write_markdown, stdout) == 0 ? 0 : 1;
         case 'h': usage(stdout); return 0;
         case 'V': printf("talentsim %s (git %s)\n", TS_VERSION, TS_GIT_COMMIT); return 0;
@@ -198,10 +209,23 @@ static void print_report(const ts_cli *cli, const ts_scenario *sc, const ts_resu
     printf("\n%.4g agent-years in %.2f s; results in %s/\n", res->agent_years, seconds, dir);
 }
 
-/* Simulates the n scenarios together, writes each one's results into its
+/* Targets of sc that res misses (MODEL.md section 7). */
+static int count_missed(const ts_scenario *sc, const ts_results *res) {
+    double *work = malloc(res->nrep * sizeof *work);
+    int missed = 0;
+    for (size_t i = 0; work && i < sc->ntargets; i++) {
+        ts_target_eval ev;
+        ts_target_evaluate(&sc->targets[i], res, work, &ev);
+        missed += ev.met == 0;
+    }
+    free(work);
+    return work ? missed : (int)sc->ntargets;
+}
+
+/* Simulates the n scenarios together (over posterior draws when post), writes each one's results into its
  * od[i] and reports; the exit code. */
-static int simulate(const ts_cli *cli, ts_scenario **sc, ts_output_dir **od, char (*dir)[4096],
-                    int n) {
+static int simulate(const ts_cli *cli, const ts_posterior *post, ts_scenario **sc,
+                    ts_output_dir **od, char (*dir)[4096], int n) {
     ts_error err;
     ts_error_clear(&err);
     ts_bar bar;
@@ -210,10 +234,13 @@ static int simulate(const ts_cli *cli, ts_scenario **sc, ts_output_dir **od, cha
                        .progress_ctx = &bar, .stop = &ts_stop_signal};
     ts_results *res[TS_MAX_SCENARIOS] = {0};
     double t0 = ts_now();
-    ts_status st = ts_sim_run_many((const ts_scenario *const *)sc, (size_t)n, &opt, res, &err);
+    ts_status st = post ? ts_posterior_run(post, (const ts_scenario *const *)sc, (size_t)n, &opt,
+                                           res, &err)
+                        : ts_sim_run_many((const ts_scenario *const *)sc, (size_t)n, &opt, res,
+                                          &err);
     ts_bar_finish(&bar);
     double seconds = ts_now() - t0;
-    int rc = 0, written = 0;
+    int rc = 0, written = 0, missed = 0;
     for (int i = 0; i < n && st == TS_OK && !ts_stop_signal; i++) {
         ts_run_info info = {.program_version = TS_VERSION, .git_commit = TS_GIT_COMMIT,
                             .command_line = cli->command, .input_path = cli->scenario[i],
@@ -227,12 +254,19 @@ static int simulate(const ts_cli *cli, ts_scenario **sc, ts_output_dir **od, cha
             print_report(cli, sc[i], res[i], seconds, dir[i]);
             rc = check_stdout(0);
         }
+        missed += st == TS_OK && cli->check_targets ? count_missed(sc[i], res[i]) : 0;
     }
     for (int i = 0; i < n; i++)
         ts_results_free(res[i]);
     if (ts_stop_signal)
         return report_stop(st == TS_OK && written == n, n == 1 ? dir[0] : "their directories");
-    return st == TS_OK ? rc : ts_cli_report_error(&err);
+    if (st != TS_OK)
+        return ts_cli_report_error(&err);
+    if (missed && rc == 0) {
+        fprintf(stderr, "talentsim: %d target(s) missed (--check-targets)\n", missed);
+        rc = EXIT_CHECK_FAILED;
+    }
+    return rc;
 }
 
 /* The scenarios' output directories: DIR, results/<name>, or DIR/<name> for
@@ -287,8 +321,12 @@ static int run(const ts_cli *cli) {
         if (!od[i])
             rc = ts_cli_report_error(&err);
     }
+    ts_posterior *post = NULL;
+    if (rc < 0 && cli->posterior && !(post = ts_posterior_load(cli->posterior, &err)))
+        rc = ts_cli_report_error(&err);
     if (rc < 0)
-        rc = simulate(cli, sc, od, dir, n);
+        rc = simulate(cli, post, sc, od, dir, n);
+    ts_posterior_free(post);
     free_all(sc, od, n);
     return rc;
 }
