@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "talentsim/compare.h"
 #include "talentsim/metrics.h"
@@ -449,6 +451,48 @@ Test(compare, bad_input_exits_2_and_writes_nothing) {
     expect_refused(args, "names must differ");
     snprintf(args, sizeof args, "%s/tiny.yaml %s/tiny.yaml --bogus -o %s/out", tmp, tmp, tmp);
     expect_refused(args, "unknown option");
+}
+
+/* ---- a signal ----------------------------------------------------------- */
+
+/* Starts `talentsim compare` on two full-population scenarios (several
+ * seconds of work) into tmp/new/out, stderr into tmp/err.txt. */
+static pid_t start_long_compare(void) {
+    char out[512], errp[512];
+    snprintf(out, sizeof out, "%s/new/out", tmp);
+    snprintf(errp, sizeof errp, "%s/err.txt", tmp);
+    const char *argv[] = {"talentsim", "compare", "scenarios/baseline.yaml",
+                          "scenarios/secure_campus.yaml", "-q", "-r", "50", "-t", "2",
+                          "-o", out, NULL};
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        signal(SIGTERM, SIG_DFL);
+        if (!freopen("/dev/null", "w", stdout) || !freopen(errp, "w", stderr))
+            _exit(99);
+        execv(bin(), (char *const *)argv);
+        _exit(98);
+    }
+    return pid;
+}
+
+Test(compare, sigterm_leaves_no_compare_csv_and_no_directory, .timeout = 60) {
+    pid_t pid = start_long_compare();
+    for (int i = 0; i < 2000 && !exists("new/out/baseline"); i++)
+        usleep(10000);
+    cr_assert(exists("new/out/baseline"), "the output directories never appeared");
+    usleep(300000);
+    kill(pid, SIGTERM);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    char *err = tmp_file("err.txt");
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 128 + SIGTERM, "status %d: %s", st, err);
+    cr_expect(strstr(err, "interrupted by SIGTERM") && strchr(err, '\n') == strrchr(err, '\n'),
+              "%s", err);
+    cr_expect(!exists("new/out/compare.csv"));
+    cr_expect(!exists("new"), "the comparison left the directories it made");
+    free(err);
 }
 
 Test(compare, help) {
