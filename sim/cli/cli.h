@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 
+#include "talentsim/compare.h"
 #include "talentsim/estimate.h"
 #include "talentsim/scenario.h"
 #include "talentsim/sim.h"
@@ -97,6 +98,14 @@ ts_scenario *ts_cli_load(const char *path, const ts_overrides *o, ts_error *err)
 /* Human summary on f: headline metrics and the targets table. */
 void ts_report_print(FILE *f, const ts_scenario *sc, const ts_results *res);
 
+/* The headline effects of x against ref in the last year: mean paired
+ * difference, its 95% interval, and "*" where the interval excludes 0. */
+void ts_report_print_compare(FILE *f, const ts_compare_run *ref, const ts_compare_run *x);
+
+/* argv[0..argc-1] joined by spaces into buf (cut to n - 1 characters), for
+ * the manifest's command line. */
+void ts_cli_join_args(int argc, char **argv, char *buf, size_t n);
+
 /* `talentsim bench [options]`; returns the exit code. */
 int ts_bench_main(int argc, char **argv);
 
@@ -111,5 +120,9 @@ int ts_calibrate_main(int argc, char **argv);
 
 /* `talentsim check-patterns SCENARIO [options]`; returns the exit code. */
 int ts_patterns_main(int argc, char **argv);
+
+/* `talentsim compare REFERENCE SCENARIO... [options]`; returns the exit
+ * code. */
+int ts_compare_main(int argc, char **argv);
 
 #endif

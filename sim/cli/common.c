@@ -54,6 +54,13 @@ int ts_cli_usage_error(const char *prog, const char *fmt, ...) {
     return EXIT_USAGE;
 }
 
+void ts_cli_join_args(int argc, char **argv, char *buf, size_t n) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < argc && used < n; i++)
+        used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? " " : "", argv[i]);
+}
+
 int ts_cli_parse_threads(const char *s, int *out) {
     char *end;
     long v = strtol(s, &end, 10);

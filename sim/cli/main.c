@@ -47,6 +47,7 @@ static void usage(FILE *f) {
     fprintf(f,
         "Usage: talentsim SCENARIO.yaml [SCENARIO.yaml...] [options]\n"
         "       talentsim check-patterns SCENARIO.yaml [options]\n"
+        "       talentsim compare REFERENCE.yaml SCENARIO.yaml... [options]\n"
         "       talentsim bench [--threads N] [--baseline FILE] [--max-memory SIZE]\n"
         "       talentsim sweep SWEEP.yaml [--shard K/N] [-o DIR] [--list] [--dry-run]\n"
         "       talentsim merge DIR\n"
@@ -90,6 +91,8 @@ static void usage(FILE *f) {
         "\n"
         "Subcommands (each has --help):\n"
         "  check-patterns       check the patterns of MODEL.md section 10 (P1-P6)\n"
+        "  compare              paired differences of scenarios against a reference\n"
+        "                       (common random numbers) into compare.csv\n"
         "  bench                measure throughput, thread scaling and memory\n"
         "  sweep                run the points of a parameter sweep (grid, lhs, sobol,\n"
         "                       saltelli), locally, as a Slurm array shard or under MPI\n"
@@ -172,13 +175,6 @@ static int parse_args(ts_cli *cli, int argc, char **argv) {
     for (int i = optind; i < argc; i++)
         cli->scenario[cli->nscenario++] = argv[i];
     return -1;
-}
-
-static void join_args(int argc, char **argv, char *buf, size_t n) {
-    size_t used = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < argc && used < n; i++)
-        used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? " " : "", argv[i]);
 }
 
 /* rc, or EXIT_RUNTIME (when rc is 0) with one line on stderr when what was
@@ -337,6 +333,7 @@ static int dispatch(int argc, char **argv) {
         int (*main)(int, char **);
     } subcommands[] = {{"bench", ts_bench_main},
                        {"check-patterns", ts_patterns_main},
+                       {"compare", ts_compare_main},
                        {"sweep", ts_sweep_main},
                        {"merge", ts_merge_main},
                        {"sensitivity", ts_sensitivity_main},
@@ -346,7 +343,7 @@ static int dispatch(int argc, char **argv) {
             return subcommands[i].main(argc - 1, argv + 1);
     static ts_cli cli;
     cli.threads = omp_get_num_procs() < TS_MAX_THREADS ? omp_get_num_procs() : TS_MAX_THREADS;
-    join_args(argc, argv, cli.command, sizeof cli.command);
+    ts_cli_join_args(argc, argv, cli.command, sizeof cli.command);
     int rc = parse_args(&cli, argc, argv);
     if (rc >= 0)
         return rc;

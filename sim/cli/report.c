@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "talentsim/compare.h"
 #include "talentsim/stats.h"
 
 /* Metrics shown in the headline table, in this order. */
@@ -23,12 +24,18 @@ static void fmt_value(double v, ts_metric_kind kind, char *buf, size_t n) {
         snprintf(buf, n, "%.3f", v);
 }
 
+/* "mean [lo, hi]" */
+static void fmt_triple(double mean, double lo, double hi, ts_metric_kind kind, char *buf,
+                       size_t n) {
+    char m[40], l[40], h[40];
+    fmt_value(mean, kind, m, sizeof m);
+    fmt_value(lo, kind, l, sizeof l);
+    fmt_value(hi, kind, h, sizeof h);
+    snprintf(buf, n, "%s [%s, %s]", m, l, h);
+}
+
 static void fmt_interval(const ts_summary *s, ts_metric_kind kind, char *buf, size_t n) {
-    char m[40], lo[40], hi[40];
-    fmt_value(s->mean, kind, m, sizeof m);
-    fmt_value(s->p2_5, kind, lo, sizeof lo);
-    fmt_value(s->p97_5, kind, hi, sizeof hi);
-    snprintf(buf, n, "%s [%s, %s]", m, lo, hi);
+    fmt_triple(s->mean, s->p2_5, s->p97_5, kind, buf, n);
 }
 
 static void print_headline(FILE *f, const ts_results *res, const int64_t years[2],
@@ -86,5 +93,35 @@ void ts_report_print(FILE *f, const ts_scenario *sc, const ts_results *res) {
     years[ny++] = last;
     print_headline(f, res, years, ny, work);
     print_targets(f, sc, res, work);
+    free(work);
+}
+
+/* Metrics of the comparison's headline table, in this order. */
+static const ts_metric compare_headline[] = {
+    TS_M_STOCK_US_TOTAL,           TS_M_STOCK_CN_TOTAL,        TS_M_TOP_TALENT_US_SHARE,
+    TS_M_FLOWS_US_TO_CN,           TS_M_FLOWS_US_TO_CN_ACADEMIC, TS_M_OUTPUT_PAPERS_US,
+    TS_M_OUTPUT_PAPERS_CN,         TS_M_OUTPUT_PAPERS_JOINT,   TS_M_SURVEY_FEEL_UNSAFE,
+    TS_M_SURVEY_CONSIDERED_LEAVING, TS_M_SURVEY_COLLAB_WORRY,  TS_M_SURVEY_GRANT_RELUCTANT,
+};
+
+void ts_report_print_compare(FILE *f, const ts_compare_run *ref, const ts_compare_run *x) {
+    const ts_results *r = ref->res;
+    double *work = malloc((2 * r->nrep + 1) * sizeof *work);
+    if (!work || r->nyear == 0) {
+        free(work);
+        return;
+    }
+    size_t y = r->nyear - 1;
+    fprintf(f, "%s - %s in %lld\n", x->name, ref->name, (long long)(r->year0 + (int64_t)y));
+    fprintf(f, "%-28s %s\n", "metric", "mean difference [95% interval] (* excludes 0)");
+    for (size_t i = 0; i < sizeof compare_headline / sizeof compare_headline[0]; i++) {
+        ts_metric m = compare_headline[i];
+        ts_compare_stat st;
+        char buf[160];
+        ts_compare_metric(r, x->res, y, m, work, &st);
+        fmt_triple(st.mean_diff, st.p2_5, st.p97_5, ts_metric_kind_of(m), buf, sizeof buf);
+        int excludes_zero = st.p2_5 > 0.0 || st.p97_5 < 0.0;
+        fprintf(f, "%-28s %s%s\n", ts_metric_name(m), buf, excludes_zero ? " *" : "");
+    }
     free(work);
 }

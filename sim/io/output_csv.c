@@ -58,6 +58,8 @@ static char *csv_field(const char *s) {
     return out;
 }
 
+char *ts_output_csv_field(const char *s) { return csv_field(s); }
+
 /* Flushes f so that a full device shows up here; -1 on any stream error. */
 static int csv_finish(FILE *f, int bad) {
     if (fflush(f) == EOF)

@@ -15,6 +15,10 @@
  * "" for NaN, "Inf" / "-Inf" for infinities. */
 void ts_output_format_double(double v, char buf[TS_NUM_BUFSZ]);
 
+/* s (NULL as "") as one CSV field, quoted when it holds a comma, a quote or
+ * a line break, in a new string (free it); NULL when out of memory. */
+char *ts_output_csv_field(const char *s);
+
 /* The manifest of a run (a JSON object). input_sha / resolved_sha are hex
  * digests ("" when there is no input file). 0 on success, -1 on a stream
  * error. */
