@@ -48,6 +48,7 @@ static void usage(FILE *f) {
         "       talentsim sweep SWEEP.yaml [--shard K/N] [-o DIR] [--list] [--dry-run]\n"
         "       talentsim merge DIR\n"
         "       talentsim sensitivity DIR\n"
+        "       talentsim plot DIR\n"
         "\n"
         "Simulates the scenario's replications and writes CSV results to\n"
         "results/<scenario name>/ (summary.csv, replications.csv, targets.csv,\n"
@@ -87,6 +88,8 @@ static void usage(FILE *f) {
         "                       saltelli), locally, as a Slurm array shard or under MPI\n"
         "  merge                join a sweep's results into sweep.csv\n"
         "  sensitivity          Sobol indices of a saltelli sweep\n"
+        "  plot                 figures and an HTML report of a run, comparison, sweep\n"
+        "                       or calibration directory (Python and matplotlib)\n"
         "\n"
         "Exit status: 0 success, 1 runtime failure (I/O, memory, unwritable standard\n"
         "output), 2 bad usage, bad input (the message says file:line:col, the key and\n"
@@ -299,7 +302,8 @@ static int dispatch(int argc, char **argv) {
                        {"check-patterns", ts_patterns_main},
                        {"sweep", ts_sweep_main},
                        {"merge", ts_merge_main},
-                       {"sensitivity", ts_sensitivity_main}};
+                       {"sensitivity", ts_sensitivity_main},
+                       {"plot", ts_plot_main}};
     for (size_t i = 0; argc >= 2 && i < sizeof subcommands / sizeof subcommands[0]; i++)
         if (strcmp(argv[1], subcommands[i].name) == 0)
             return subcommands[i].main(argc - 1, argv + 1);
