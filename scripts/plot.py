@@ -415,6 +415,15 @@ def scenario_style(k):
     return OKABE_ITO[k % len(OKABE_ITO)], LINESTYLES[(k // len(OKABE_ITO)) % len(LINESTYLES)]
 
 
+def multi_legend(ax, names, styles):
+    """Compact legend of an overlay: one colour per scenario, one line
+    style per series (styles: labels in LINESTYLES order)."""
+    from matplotlib.lines import Line2D
+    h = [Line2D([], [], color=scenario_style(k)[0], lw=2) for k in range(len(names))]
+    h += [Line2D([], [], color="0.4", ls=LINESTYLES[j]) for j in range(len(styles))]
+    ax.legend(h, list(names) + list(styles), fontsize=7, loc="center left")
+
+
 def run_figures(runs, policies, footnote):
     """Figures 1-4 for one run, or overlaid for several (colour = scenario).
     runs: [(name, run)]; returns [(file name, title, figure)]."""
@@ -433,7 +442,10 @@ def run_figures(runs, policies, footnote):
                 band(ax, run["summary"], f"stock.{cc}.{stage}", colour, label, style)
         years_axis(ax, "people", f"{country}: researchers by career stage")
         draw_policies(ax, policies)
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0, 0.75) if policies else None)
+        if multi:
+            multi_legend(ax, [n for n, _ in runs], STAGES)
+        else:
+            ax.legend(fontsize=7, loc="center left")
     fig.suptitle("Stocks by stage (mean and 95% band over replications)" + footnote)
     figs.append(("stocks.png", "Stocks by stage", fig))
 
@@ -477,7 +489,10 @@ def run_figures(runs, policies, footnote):
                 band(ax, run["summary"], metric, colour, label, style)
         years_axis(ax, "papers/year", title)
         draw_policies(ax, policies)
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0, 0.75) if policies else None)
+        if multi:
+            multi_legend(ax, [n for n, _ in runs], [m.split("_")[-1] for m in metrics])
+        else:
+            ax.legend(fontsize=7, loc="center left")
     fig.suptitle("Research output (mean and 95% band)" + footnote)
     figs.append(("output.png", "Research output", fig))
     return figs
