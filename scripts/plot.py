@@ -764,12 +764,9 @@ def calibration_figures(cal):
 def fmt(v):
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "&ndash;"
-    a = abs(v)
-    if a != 0 and (a < 0.01 or a >= 1e6):
-        return f"{v:.3g}"
-    if a < 10:
-        return f"{v:.3f}"
-    return f"{v:,.0f}"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:.3g}"
 
 
 def table(tid, head, rows):
