@@ -48,7 +48,7 @@ RUNBIN   := $(abspath $(BIN))
 SCENARIO ?= scenarios/baseline.yaml
 ARGS     ?=
 
-.PHONY: all deps deps-mpi talentsim-mpi check-cluster bench-sweep run test test-unit test-san check-long bench docs docs-check clean mutants check-patterns \
+.PHONY: all deps deps-mpi talentsim-mpi check-cluster bench-sweep run test test-unit test-san check-long check-report bench docs docs-check clean mutants check-patterns \
         fuzz fuzz-build
 
 all: $(BIN)
@@ -96,6 +96,20 @@ test-san:
 check-long: $(BIN) $(BUILD)/tests/run_tests
 	TALENTSIM_LONG=1 TALENTSIM_BIN=$(RUNBIN) $(BUILD)/tests/run_tests --jobs 1
 	TALENTSIM_BIN=$(RUNBIN) bash scripts/concurrent_runs.sh 200
+	@$(MAKE) --no-print-directory check-report
+
+# The reports of `talentsim plot` rendered by headless Chromium (installed
+# by install-deps.sh --browser): a small run and the calibration fixture,
+# every figure decoded and drawn (scripts/check_report_browser.sh, docs/plots.md).
+REPORT_DIR := build/check-report
+check-report: $(BIN)
+	@bash scripts/install-deps.sh --browser
+	@rm -rf $(REPORT_DIR) && mkdir -p $(REPORT_DIR)
+	$(RUNBIN) scenarios/baseline.yaml -q -r 5 --set sample_fraction=0.02 -o $(REPORT_DIR)/run
+	cp -r tests/data/plot/calibration $(REPORT_DIR)/calibration
+	$(RUNBIN) plot $(REPORT_DIR)/run
+	$(RUNBIN) plot $(REPORT_DIR)/calibration
+	bash scripts/check_report_browser.sh $(REPORT_DIR)/run $(REPORT_DIR)/calibration
 
 # The patterns of MODEL.md section 10 on the baseline and its paired P5
 # variants (six full runs; ARGS="-r 20" for a quicker look).

@@ -7,13 +7,18 @@
 # --cluster adds what `make check-cluster` needs: a single-node Slurm
 # (slurm-wlm: slurmctld, slurmd, slurm-client), its authentication (munge)
 # and Open MPI (openmpi-bin, libopenmpi-dev) for talentsim-mpi.
+# The base list has what `talentsim plot` (scripts/plot.py) needs, since
+# `make test` runs it: Debian's python3-matplotlib and python3-yaml.
+# --browser adds headless Chromium for scripts/check_report_browser.sh
+# (`make check-long`).
 set -euo pipefail
 pkgs=(build-essential pkg-config libgsl-dev libyaml-dev libcriterion-dev
-      librandom123-dev)
+      librandom123-dev python3-matplotlib python3-yaml)
 case "${1:-}" in
     --fuzz) pkgs+=(clang libclang-rt-dev libomp-dev) ;;
     --bench) pkgs+=(python3-numpy python3-yaml) ;;
     --cluster) pkgs+=(slurm-wlm munge openmpi-bin libopenmpi-dev) ;;
+    --browser) pkgs+=(chromium) ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do

@@ -117,6 +117,9 @@ int ts_sensitivity_main(int argc, char **argv);
 
 /* `talentsim calibrate FILE [options]` (calibrate.c); the exit code. */
 int ts_calibrate_main(int argc, char **argv);
+/* `talentsim plot DIR`: runs scripts/plot.py (plot.c); returns its exit
+ * code, or 1 when Python or the script is missing, 2 on bad usage. */
+int ts_plot_main(int argc, char **argv);
 
 /* `talentsim check-patterns SCENARIO [options]`; returns the exit code. */
 int ts_patterns_main(int argc, char **argv);

@@ -53,6 +53,7 @@ static void usage(FILE *f) {
         "       talentsim merge DIR\n"
         "       talentsim sensitivity DIR\n"
         "       talentsim calibrate CALIBRATION.yaml [--resume] [-o DIR]\n"
+        "       talentsim plot DIR\n"
         "\n"
         "Simulates the scenario's replications and writes CSV results to\n"
         "results/<scenario name>/ (summary.csv, replications.csv, targets.csv,\n"
@@ -99,11 +100,14 @@ static void usage(FILE *f) {
         "  merge                join a sweep's results into sweep.csv\n"
         "  sensitivity          Sobol indices of a saltelli sweep\n"
         "  calibrate            fit a scenario's free parameters to its targets (ABC-SMC)\n"
+        "  plot                 figures and an HTML report of a run, comparison, sweep\n"
+        "                       or calibration directory (Python and matplotlib)\n"
         "\n"
         "Exit status: 0 success, 1 runtime failure (I/O, memory, unwritable standard\n"
-        "output), 3 a target missed with --check-targets, 2 bad usage, bad input (the message says file:line:col, the key and\n"
+        "output), 2 bad usage, bad input (the message says file:line:col, the key and\n"
         "the allowed range), a run too large for the memory, or an output directory\n"
-        "in use or holding an earlier run; 130/143 interrupted by SIGINT/SIGTERM.\n");
+        "in use or holding an earlier run; 3 a target missed with --check-targets;\n"
+        "130/143 interrupted by SIGINT/SIGTERM.\n");
 }
 
 #define PROG "talentsim"
@@ -337,7 +341,8 @@ static int dispatch(int argc, char **argv) {
                        {"sweep", ts_sweep_main},
                        {"merge", ts_merge_main},
                        {"sensitivity", ts_sensitivity_main},
-                       {"calibrate", ts_calibrate_main}};
+                       {"calibrate", ts_calibrate_main},
+                       {"plot", ts_plot_main}};
     for (size_t i = 0; argc >= 2 && i < sizeof subcommands / sizeof subcommands[0]; i++)
         if (strcmp(argv[1], subcommands[i].name) == 0)
             return subcommands[i].main(argc - 1, argv + 1);
