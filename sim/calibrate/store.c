@@ -490,13 +490,16 @@ static ts_status prepare(run_ctx *x, ts_abc_generation *g, ts_error *err) {
         st = ts_error_set(err, TS_EINPUT, "", 0, 0, "", "'%s' holds another calibration (its "
                           RESOLVED " differs from this one's); give another output directory "
                           "(-o), or --force to replace it", x->dir);
-    else if (stamp == 2)
+    if (stamp == 2 && x->opt->force) { /* replace the other calibration */
+        char rpath[PATH_MAX];
+        snprintf(rpath, sizeof rpath, "%s/" RESOLVED, x->dir);
         clear_dir(x->dir);
+        unlink(rpath);
+        stamp = ts_atomic_stamp(x->dir, RESOLVED, text, len, err);
+    }
     free(text);
     if (st != TS_OK || stamp < 0)
         return stamp < 0 ? err->status : st;
-    if (stamp == 2)
-        return prepare(x, g, err); /* cleared: stamp again */
     if (stamp == 1 && (st = read_gen_rows(gpath, &x->rows, &x->nrows, err)) != TS_OK)
         return st;
     if (x->nrows && x->opt->resume)
