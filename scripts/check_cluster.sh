@@ -3,7 +3,9 @@
 # merged results are byte-identical: in one process (the reference), as the
 # Slurm job array of scripts/slurm/sweep.sbatch on a real single-node Slurm
 # cluster started for the test (scripts/cluster/start.sh), and under Open
-# MPI with 2 and 3 ranks (talentsim-mpi). Needs root, as CI runs it; installs
+# MPI with 2 and 3 ranks (talentsim-mpi); then a small calibration
+# (tests/data/calibration_small.yaml) in one process, under mpirun -np 2 and
+# 3 and as one Slurm job, whose posterior.csv must be byte-identical. Needs root, as CI runs it; installs
 # the packages it needs (scripts/install-deps.sh --cluster). docs/cluster.md.
 #
 #   bash scripts/check_cluster.sh                      # the full check
@@ -32,6 +34,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 export ROOT
 SWEEP_FILE=tests/data/sweep_small.yaml
+CALIB_FILE=tests/data/calibration_small.yaml
 MPIRUN=(mpirun --oversubscribe --allow-run-as-root -x OMP_NUM_THREADS=1)
 
 # ---- steps: each runs as `bash check_cluster.sh --step NAME` under timeout ----
@@ -100,6 +103,36 @@ step_mpi() { # NP
 }
 step_mpi2() { step_mpi 2; }
 step_mpi3() { step_mpi 3; }
+
+# A calibration: one process, then mpirun -np 2 and 3 (each batch of
+# particles split over the ranks), then the same as one Slurm job; every
+# posterior.csv must be the one-process one, byte for byte.
+same_posterior() { # NAME DIR
+    if ! cmp "$T/calib_local/posterior.csv" "$2/posterior.csv"; then
+        echo "$1: $2/posterior.csv differs from the one-process calibration"
+        return 1
+    fi
+    echo "$1: posterior.csv identical to the one-process calibration"
+}
+step_calibrate() {
+    ./talentsim calibrate "$CALIB_FILE" -q -o "$T/calib_local"
+    local np
+    for np in 2 3; do
+        OMP_NUM_THREADS=1 "${MPIRUN[@]}" -np "$np" ./talentsim-mpi calibrate "$CALIB_FILE" -q \
+            -t 1 -o "$T/calib_mpi$np"
+        same_posterior "calibrate mpi -np $np" "$T/calib_mpi$np"
+    done
+}
+step_calibrate_slurm() {
+    mkdir -p "$T/calib_jobs"
+    if ! sbatch --wait --ntasks=2 --cpus-per-task=1 --chdir="$T/calib_jobs" \
+        --wrap="$(printf '%q ' "${MPIRUN[@]}" --mca plm ^slurm --mca ras ^slurm -np 2 "$ROOT/talentsim-mpi" calibrate \
+                 "$ROOT/$CALIB_FILE" -q -t 1 -o "$T/calib_slurm")"; then
+        show_job_outputs "$T/calib_jobs"
+        return 1
+    fi
+    same_posterior "calibrate slurm job" "$T/calib_slurm"
+}
 
 # --- self-test steps (CLUSTER_SELFTEST=1) ---
 
@@ -309,6 +342,8 @@ else
     if [ "$cluster_up" = 1 ]; then run slurm 300 || true; else skip slurm; fi
     run mpi2 300 || true
     run mpi3 300 || true
+    run calibrate 300 || true
+    if [ "$cluster_up" = 1 ]; then run calibrate_slurm 300 || true; else skip calibrate_slurm; fi
 fi
 
 [ "$failed" -eq 0 ] # the summary comes from cleanup

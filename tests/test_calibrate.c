@@ -447,3 +447,33 @@ Test(calibrate, check_targets_exit_status) {
                      "-o %s/b", tmp, tmp), 3);
     expect_output("missed (--check-targets)");
 }
+
+/* compare --posterior: both scenarios see draw r in replication r, so a
+ * scenario against a copy of itself differs by exactly 0. */
+Test(calibrate, compare_over_posterior_draws_stays_paired) {
+    write_file("a.yaml", SMALL "name: a\n");
+    write_file("b.yaml", SMALL "name: b\n");
+    write_posterior("post.csv", "particle,utility.fear,weight,distance\n1,1.0,1,0\n2,2.0,1,0\n");
+    cr_assert_eq(run("compare %s/a.yaml %s/b.yaml -q -r 4 --posterior %s/post.csv -o %s/c",
+                     tmp, tmp, tmp, tmp), 0);
+    char *csv = tmp_file("c/compare.csv");
+    cr_assert_not_null(csv);
+    size_t rows = 0;
+    for (char *l = strchr(csv, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
+        double mean, sd;
+        if (sscanf(l + 1, "%*[^,],%*[^,],%*d,%*[^,],%lf,%lf", &mean, &sd) == 2) {
+            rows++;
+            cr_expect(mean == 0 && sd == 0, "row %zu: %g %g", rows, mean, sd);
+        }
+    }
+    cr_expect_gt(rows, 100);
+    free(csv);
+    char *a = tmp_file("c/a/replications.csv");
+    cr_assert_not_null(a);
+    write_file("plain.yaml", SMALL "name: a\n");
+    cr_assert_eq(run("%s/plain.yaml -q -r 4 -o %s/plain", tmp, tmp), 0);
+    char *p = tmp_file("plain/replications.csv");
+    cr_expect(p && strcmp(a, p) != 0, "the draws changed the runs");
+    free(a);
+    free(p);
+}

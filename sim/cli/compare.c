@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "talentsim/calibrate.h"
 #include "talentsim/output.h"
 
 #ifndef TS_VERSION
@@ -40,11 +41,10 @@ typedef struct {
     const char *outdir;     /* -o, or NULL for results/compare-<reference name> */
     const char *max_memory; /* --max-memory, or NULL */
     int threads, force, quiet;
-    /* POSTERIOR (reserved, not implemented): `--posterior FILE` will name a
-     * file of posterior parameter draws (the calibration issue). Its value
-     * goes here; parse_option takes the option (see OPT_POSTERIOR), and
-     * load_all applies draw r to replication r of every scenario alike, so
-     * that replication r stays a matched pair across scenarios. */
+    /* --posterior FILE, or NULL: replication r of every scenario simulates
+     * posterior draw r with the same seed (ts_posterior_run), so the pairs
+     * stay matched and the intervals carry parameter uncertainty. */
+    const char *posterior;
     char command[4096];     /* the command line, for the manifests */
     ts_overrides overrides; /* --set, --reps, --seed, applied to every scenario */
 } cmp_cli;
@@ -87,6 +87,8 @@ static void usage(FILE *f) {
         "  -f, --force          overwrite an earlier comparison or run in DIR\n"
         "      --max-memory SIZE\n"
         "                       refuse a run estimated to need more (e.g. 512M, 8G)\n"
+        "      --posterior FILE run every scenario over the same posterior draws (a\n"
+        "                       calibration's posterior.csv), pair by pair\n"
         "  -q, --quiet          print nothing but errors; no progress bar\n"
         "  -h, --help           show this help and exit\n"
         "\n"
@@ -95,7 +97,6 @@ static void usage(FILE *f) {
         CMP_MAX_SCENARIOS, TS_MAX_THREADS);
 }
 
-/* OPT_POSTERIOR is reserved for --posterior FILE (see cmp_cli). */
 enum { OPT_SET = 256, OPT_MAX_MEMORY, OPT_POSTERIOR };
 
 /* One option; -1 to go on, else an exit code. */
@@ -110,7 +111,7 @@ static int parse_option(cmp_cli *c, int ch, char **argv) {
     case 'o': c->outdir = optarg; return -1;
     case 'f': c->force = 1; return -1;
     case 'q': c->quiet = 1; return -1;
-    /* POSTERIOR: case OPT_POSTERIOR goes here. */
+    case OPT_POSTERIOR: c->posterior = optarg; return -1;
     case 'h': usage(stdout); return 0;
     case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
     default: return usage_error("unknown option '%s'", argv[optind - 1]);
@@ -124,7 +125,7 @@ static int parse_args(cmp_cli *c, int argc, char **argv) {
         {"threads", required_argument, 0, 't'}, {"set", required_argument, 0, OPT_SET},
         {"output", required_argument, 0, 'o'},  {"force", no_argument, 0, 'f'},
         {"max-memory", required_argument, 0, OPT_MAX_MEMORY},
-        /* POSTERIOR: {"posterior", required_argument, 0, OPT_POSTERIOR}, */
+        {"posterior", required_argument, 0, OPT_POSTERIOR},
         {"quiet", no_argument, 0, 'q'},         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     int ch, rc;
@@ -154,7 +155,6 @@ static int load_all(const cmp_cli *c, cmp_run *run) {
             return ts_cli_report_error(&err);
         run->n++;
     }
-    /* POSTERIOR: the draws would be applied here, after the overrides. */
     for (int i = 1; i < run->n; i++) {
         run->sc[i]->base.seed = run->sc[0]->base.seed;
         run->sc[i]->base.replications = run->sc[0]->base.replications;
@@ -293,8 +293,12 @@ static int simulate(const cmp_cli *c, cmp_run *run) {
     ts_run_opts opt = {.threads = c->threads, .progress = ts_bar_update,
                        .progress_ctx = &bar, .stop = &ts_stop_signal};
     double t0 = ts_now();
-    ts_status st = ts_sim_run_many((const ts_scenario *const *)run->sc, (size_t)run->n, &opt,
-                                   run->res, &err);
+    const ts_scenario *const *sc = (const ts_scenario *const *)run->sc;
+    ts_posterior *post = c->posterior ? ts_posterior_load(c->posterior, &err) : NULL;
+    ts_status st = c->posterior && !post ? err.status
+                   : post ? ts_posterior_run(post, sc, (size_t)run->n, &opt, run->res, &err)
+                          : ts_sim_run_many(sc, (size_t)run->n, &opt, run->res, &err);
+    ts_posterior_free(post);
     ts_bar_finish(&bar);
     double seconds = ts_now() - t0;
     if (st == TS_OK && !ts_stop_signal)
