@@ -291,6 +291,12 @@ Test(calibrate, same_posterior_for_one_and_two_threads) {
     expect_same_file("t1/posterior.csv", "t2/posterior.csv");
     expect_same_file("t1/summary.csv", "t2/summary.csv");
     expect_same_file("t1/generations/gen-001.csv", "t2/generations/gen-001.csv");
+    expect_same_file("t1/correlations.csv", "t2/correlations.csv");
+    char *corr = tmp_file("t1/correlations.csv");
+    cr_assert_not_null(corr);
+    cr_expect(strncmp(corr, "parameter_a,parameter_b,correlation\nutility.fear,"
+                      "survey.threshold_unsafe,", 70) == 0, "%s", corr);
+    free(corr);
     char *g = tmp_file("t1/generations.csv");
     cr_assert_not_null(g);
     const char *head = "generation,tolerance,acceptance_rate,ess,evaluations,seconds\n0,Inf,1,";
@@ -476,4 +482,16 @@ Test(calibrate, compare_over_posterior_draws_stays_paired) {
     cr_expect(p && strcmp(a, p) != 0, "the draws changed the runs");
     free(a);
     free(p);
+}
+
+/* The prior's sd for the identifiability ratio in summary.csv: uniform
+ * (hi - lo) / sqrt 12; a normal truncated at its mean is half-normal,
+ * sd sqrt(1 - 2 / pi); a normal truncated far out is the normal. */
+Test(calibrate, prior_sd) {
+    ts_abc_prior u = {.kind = TS_ABC_UNIFORM, .lo = 1, .hi = 4};
+    cr_expect_float_eq(ts_abc_prior_sd(&u), 3 / sqrt(12.0), 1e-15);
+    ts_abc_prior half = {.kind = TS_ABC_NORMAL, .lo = 0, .hi = 50, .mu = 0, .sd = 2};
+    cr_expect_float_eq(ts_abc_prior_sd(&half), 2 * sqrt(1 - 2 / M_PI), 1e-12);
+    ts_abc_prior wide = {.kind = TS_ABC_NORMAL, .lo = -40, .hi = 40, .mu = 1, .sd = 0.5};
+    cr_expect_float_eq(ts_abc_prior_sd(&wide), 0.5, 1e-12);
 }

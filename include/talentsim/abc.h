@@ -80,6 +80,9 @@ ts_status ts_abc_prior_check(const ts_abc_prior *p, size_t k, ts_error *err);
 double ts_abc_prior_pdf(const ts_abc_prior *p, double x);
 double ts_abc_prior_log_pdf(const ts_abc_prior *p, double x);
 
+/* The prior's standard deviation (of the truncated law for a normal). */
+double ts_abc_prior_sd(const ts_abc_prior *p);
+
 /* Inverse CDF at u in [0, 1], clamped to [lo, hi]. Truncated normal:
  * mu + sd Phi^-1(Phi(a) + u (Phi(b) - Phi(a))). */
 double ts_abc_prior_quantile(const ts_abc_prior *p, double u);

@@ -59,6 +59,17 @@ double ts_abc_prior_log_pdf(const ts_abc_prior *p, double x) {
     return -0.5 * z * z - log(p->sd * normal_mass(p)) - 0.5 * log(2.0 * M_PI);
 }
 
+/* MODEL: uniform (hi - lo) / sqrt 12; truncated normal
+ * sd sqrt(1 + (a phi(a) - b phi(b)) / Z - ((phi(a) - phi(b)) / Z)^2). */
+double ts_abc_prior_sd(const ts_abc_prior *p) {
+    if (p->kind == TS_ABC_UNIFORM)
+        return (p->hi - p->lo) / sqrt(12.0);
+    double a = (p->lo - p->mu) / p->sd, b = (p->hi - p->mu) / p->sd, z = normal_mass(p);
+    double pa = gsl_ran_ugaussian_pdf(a), pb = gsl_ran_ugaussian_pdf(b);
+    double m = (pa - pb) / z, v = 1 + (a * pa - b * pb) / z - m * m;
+    return p->sd * sqrt(fmax(v, 0.0));
+}
+
 double ts_abc_prior_pdf(const ts_abc_prior *p, double x) {
     return exp(ts_abc_prior_log_pdf(p, x));
 }

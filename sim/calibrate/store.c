@@ -86,12 +86,13 @@ static const char *prior_name(const ts_abc_prior *p) {
 }
 
 static void write_summary(FILE *f, const ts_calibration *c, const ts_abc_summary *s) {
-    fputs("parameter,prior,prior_lo,prior_hi,mean,sd,p2_5,p50,p97_5,prior_mu,prior_sd\n", f);
+    fputs("parameter,prior,prior_lo,prior_hi,mean,sd,p2_5,p50,p97_5,prior_mu,prior_sd,"
+          "sd_ratio\n", f);
     for (size_t j = 0; j < c->k; j++) {
         const ts_abc_prior *p = &c->param[j].prior;
         double v[] = {p->lo, p->hi, s[j].mean, s[j].sd, s[j].p2_5, s[j].p50, s[j].p97_5,
                       p->kind == TS_ABC_NORMAL ? p->mu : NAN,
-                      p->kind == TS_ABC_NORMAL ? p->sd : NAN};
+                      p->kind == TS_ABC_NORMAL ? p->sd : NAN, s[j].sd / ts_abc_prior_sd(p)};
         fprintf(f, "%s,%s", c->param[j].key, prior_name(p));
         for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
             fputc(',', f);
@@ -100,6 +101,18 @@ static void write_summary(FILE *f, const ts_calibration *c, const ts_abc_summary
         }
         fputc('\n', f);
     }
+}
+
+/* correlations.csv: the weighted posterior correlation of every pair. */
+static void write_correlations(FILE *f, const ts_calibration *c, const double *corr) {
+    fputs("parameter_a,parameter_b,correlation\n", f);
+    for (size_t a = 0; a < c->k; a++)
+        for (size_t b = a + 1; b < c->k; b++) {
+            fprintf(f, "%s,%s,", c->param[a].key, c->param[b].key);
+            if (!isnan(corr[a * c->k + b]))
+                put_num(f, corr[a * c->k + b]);
+            fputc('\n', f);
+        }
 }
 
 /* The path of file `to` relative to directory `from` (both made absolute
@@ -347,14 +360,23 @@ typedef struct {
     ts_calib_status st;  /* what the progress callback sees */
 } run_ctx;
 
-typedef enum { F_GEN, F_GENERATIONS, F_POSTERIOR, F_SUMMARY, F_CALIBRATED } file_kind;
+typedef enum { F_GEN, F_GENERATIONS, F_POSTERIOR, F_SUMMARY, F_CORRELATIONS, F_CALIBRATED }
+    file_kind;
+
+/* What the files of a generation are made from. */
+typedef struct {
+    const ts_abc_generation *g;
+    ts_abc_summary sum[TS_CALIB_MAX_PARAMS];
+    double corr[TS_CALIB_MAX_PARAMS * TS_CALIB_MAX_PARAMS];
+} gen_files;
 
 /* Writes one file of the set for generation g, atomically. */
-static ts_status write_file(const run_ctx *x, file_kind kind, const ts_abc_generation *g,
-                            const ts_abc_summary *sum, ts_error *err) {
+static ts_status write_file(const run_ctx *x, file_kind kind, const gen_files *gf,
+                            ts_error *err) {
     char name[64], gdir[PATH_MAX];
-    static const char *const names[] = {NULL, "generations.csv", "posterior.csv",
-                                        "summary.csv", "calibrated.yaml"};
+    static const char *const names[] = {NULL, "generations.csv", "posterior.csv", "summary.csv",
+                                        "correlations.csv", "calibrated.yaml"};
+    const ts_abc_generation *g = gf->g;
     snprintf(gdir, sizeof gdir, "%s/" GEN_DIR, x->dir);
     if (kind == F_GEN)
         snprintf(name, sizeof name, "gen-%03zu.csv", g->index);
@@ -369,9 +391,11 @@ static ts_status write_file(const run_ctx *x, file_kind kind, const ts_abc_gener
     else if (kind == F_GENERATIONS)
         write_gen_rows(f, x->rows, x->nrows);
     else if (kind == F_SUMMARY)
-        write_summary(f, x->c, sum);
+        write_summary(f, x->c, gf->sum);
+    else if (kind == F_CORRELATIONS)
+        write_correlations(f, x->c, gf->corr);
     else
-        write_calibrated(f, x->c, x->input, x->dir, sum, g->index);
+        write_calibrated(f, x->c, x->input, x->dir, gf->sum, g->index);
     return ts_atomic_commit(a, err);
 }
 
@@ -386,10 +410,16 @@ static ts_status report(void *ctx, const ts_abc_generation *g, ts_error *err) {
     x->st.prev_acceptance = g->acceptance;
     if (x->opt->no_write)
         return TS_OK;
-    ts_abc_summary sum[TS_CALIB_MAX_PARAMS];
-    ts_status st = ts_abc_summarize(g, sum, err);
+    gen_files *gf = malloc(sizeof *gf);
+    if (!gf)
+        return oom(err);
+    gf->g = g;
+    ts_status st = ts_abc_summarize(g, gf->sum, err);
+    if (st == TS_OK)
+        st = ts_abc_correlation(g, gf->corr, err);
     for (file_kind k = F_GEN; k <= F_CALIBRATED && st == TS_OK; k++)
-        st = write_file(x, k, g, sum, err);
+        st = write_file(x, k, gf, err);
+    free(gf);
     return st;
 }
 
@@ -420,7 +450,7 @@ static ts_status evaluate(void *ctx, const double *theta, size_t n, double *dist
 /* Removes the files of an earlier run of a calibration in dir. */
 static void clear_dir(const char *dir) {
     static const char *const names[] = {"generations.csv", "posterior.csv", "summary.csv",
-                                        "calibrated.yaml"};
+                                        "correlations.csv", "calibrated.yaml"};
     char path[PATH_MAX];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
