@@ -523,7 +523,6 @@ def comparison_figures(cmp):
     names, runs = cmp["scenarios"], cmp["runs"]
     policies = union_policies(names, runs)
     metrics = [m for m in HEADLINE if m in cmp["diff"]]
-    metrics += [m for m in cmp["diff"] if m not in metrics and len(metrics) < 16]
     ncols = 3
     nrows = max(1, math.ceil(len(metrics) / ncols))
     fig, axes = new_fig(nrows, ncols, 15, 3.4 * nrows + 0.8)

@@ -1,6 +1,6 @@
 /* `talentsim plot` (sim/cli/plot.c, scripts/plot.py) end to end, from the
  * repository root with TALENTSIM_BIN: a small run, a comparison (three small
- * runs and the hand-written tests/data/plot/compare.csv), a 2 x 2 grid sweep
+ * runs of talentsim compare), a 2 x 2 grid sweep
  * and the hand-written calibration of tests/data/plot/calibration/. Each
  * must give its PNGs (valid signature and IHDR, 300-4000 px a side, over
  * 5 KB) and a report.html that embeds every one of them; bad input must
@@ -166,11 +166,8 @@ Test(plot, run_figures_and_report) {
 }
 
 Test(plot, comparison_figures_and_report) {
-    cr_assert_eq(run(NULL, "tests/data/plot/plot_ref.yaml tests/data/plot/plot_visa.yaml "
+    cr_assert_eq(run(NULL, "compare tests/data/plot/plot_ref.yaml tests/data/plot/plot_visa.yaml "
                            "tests/data/plot/plot_push.yaml -q -o @/cmp"), 0, "%s", out_txt());
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "cp tests/data/plot/compare.csv '%s/cmp/'", tmp);
-    cr_assert_eq(sh(cmd), 0);
     cr_assert_eq(run(NULL, "plot @/cmp"), 0, "%s", out_txt());
     static const char *const pngs[] = {"difference.png", "stocks.png", "flows_academic.png",
                                        "survey.png", "output.png", NULL};
@@ -190,12 +187,19 @@ Test(plot, grid_sweep_heatmap) {
 }
 
 Test(plot, calibration_figures) {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "cp -r tests/data/plot/calibration '%s/cal'", tmp);
-    cr_assert_eq(sh(cmd), 0);
+    cr_assert_eq(run(NULL, "calibrate tests/data/calibration_small.yaml -q -o @/cal"), 0, "%s",
+                 out_txt());
     cr_assert_eq(run(NULL, "plot @/cal"), 0, "%s", out_txt());
     static const char *const pngs[] = {"posterior.png", "pairs.png", "tolerance.png", NULL};
     char *html = expect_plots("cal", pngs);
+    cr_expect(strstr(html, "survey.threshold_unsafe"));
+    free(html);
+    /* the hand-written fixture: a policy's value as a free parameter */
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cp -r tests/data/plot/calibration '%s/cal2'", tmp);
+    cr_assert_eq(sh(cmd), 0);
+    cr_assert_eq(run(NULL, "plot @/cal2"), 0, "%s", out_txt());
+    html = expect_plots("cal2", pngs);
     cr_expect(strstr(html, "policies.china_initiative.suspicion.level"));
     free(html);
 }
