@@ -17,55 +17,10 @@
 
 #include "talentsim/calibrate.h"
 
-static char tmp[256];
-
-static void make_tmp(void) {
-    snprintf(tmp, sizeof tmp, "/tmp/ts_calib_XXXXXX");
-    cr_assert_not_null(mkdtemp(tmp));
-}
-
-static void remove_tmp(void) {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-    cr_assert_eq(system(cmd), 0);
-}
+#define TS_TEST_TMP_PREFIX "/tmp/ts_calib_"
+#include "cli_util.h"
 
 TestSuite(calibrate, .init = make_tmp, .fini = remove_tmp, .timeout = 240);
-
-/* Runs `talentsim args` (TALENTSIM_BIN), output into tmp/out.txt. */
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int run(const char *fmt, ...) {
-    char args[2048], cmd[4096];
-    const char *bin = getenv("TALENTSIM_BIN");
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "%s %s >'%s/out.txt' 2>&1", bin ? bin : "./talentsim", args, tmp);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *s = malloc((size_t)n + 1);
-    size_t got = fread(s, 1, (size_t)n, f);
-    s[got] = '\0';
-    fclose(f);
-    return s;
-}
-
-static char *tmp_file(const char *name) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", tmp, name);
-    return slurp(path);
-}
 
 static void expect_output(const char *needle) {
     char *out = tmp_file("out.txt");
@@ -139,7 +94,7 @@ Test(calibrate, bad_blocks_name_the_key) {
         char body[1024];
         snprintf(body, sizeof body, SMALL "calibration:\n%s", cases[i].block);
         write_file("bad.yaml", body);
-        cr_expect_eq(run("calibrate %s/bad.yaml -o %s/out", tmp, tmp), 2, "case %zu", i);
+        cr_expect_eq(run_fmt("calibrate %s/bad.yaml -o %s/out", tmp, tmp), 2, "case %zu", i);
         expect_output(cases[i].expect);
         expect_output("bad.yaml:");
     }
@@ -155,7 +110,7 @@ Test(calibrate, bad_targets_are_input_errors) {
         snprintf(body, sizeof body, SMALL "%scalibration:\n  parameters:\n"
                  "    utility.fear: {uniform: [0.5, 2]}\n", bodies[i]);
         write_file("bad.yaml", body);
-        cr_expect_eq(run("calibrate %s/bad.yaml -o %s/out", tmp, tmp), 2, "case %zu", i);
+        cr_expect_eq(run_fmt("calibrate %s/bad.yaml -o %s/out", tmp, tmp), 2, "case %zu", i);
         expect_output(i == 0 ? "survey.nowhere" : "2040");
     }
 }
@@ -246,7 +201,7 @@ static void posterior_interval(const char *dir, const char *key, double *lo, dou
  * 95% posterior interval of each parameter must hold its true value. */
 Test(calibrate, recovers_known_parameters) {
     write_file("truth.yaml", SMALL "utility.fear: 1.6\nsurvey.threshold_unsafe: 0.45\n");
-    cr_assert_eq(run("%s/truth.yaml -q -r 40 -o %s/truth", tmp, tmp), 0);
+    cr_assert_eq(run_fmt("%s/truth.yaml -q -r 40 -o %s/truth", tmp, tmp), 0);
     char dir[400], body[4096];
     snprintf(dir, sizeof dir, "%s/truth", tmp);
     snprintf(body, sizeof body, SMALL "targets:\n"
@@ -264,7 +219,7 @@ Test(calibrate, recovers_known_parameters) {
              summary_mean(dir, "flows.us_to_cn_academic", 2021),
              summary_mean(dir, "flows.us_to_cn", 2021));
     write_file("fit.yaml", body);
-    cr_assert_eq(run("calibrate %s/fit.yaml -q -o %s/fit", tmp, tmp), 0);
+    cr_assert_eq(run_fmt("calibrate %s/fit.yaml -q -o %s/fit", tmp, tmp), 0);
     snprintf(dir, sizeof dir, "%s/fit", tmp);
     double lo, hi;
     posterior_interval(dir, "utility.fear", &lo, &hi);
@@ -286,8 +241,8 @@ static void expect_same_file(const char *a, const char *b) {
 
 Test(calibrate, same_posterior_for_one_and_two_threads) {
     write_small_calibration("c.yaml", "");
-    cr_assert_eq(run("calibrate %s/c.yaml -q -t 1 -o %s/t1", tmp, tmp), 0);
-    cr_assert_eq(run("calibrate %s/c.yaml -q -t 2 -o %s/t2", tmp, tmp), 0);
+    cr_assert_eq(run_fmt("calibrate %s/c.yaml -q -t 1 -o %s/t1", tmp, tmp), 0);
+    cr_assert_eq(run_fmt("calibrate %s/c.yaml -q -t 2 -o %s/t2", tmp, tmp), 0);
     expect_same_file("t1/posterior.csv", "t2/posterior.csv");
     expect_same_file("t1/summary.csv", "t2/summary.csv");
     expect_same_file("t1/generations/gen-001.csv", "t2/generations/gen-001.csv");
@@ -357,23 +312,23 @@ Test(calibrate, resume_after_an_interrupt_is_bit_identical) {
 Test(calibrate, directory_guards) {
     write_small_calibration("c.yaml", "");
     write_small_calibration("d.yaml", "  seed: 5\n");
-    cr_assert_eq(run("calibrate %s/c.yaml -q -o %s/out", tmp, tmp), 0);
-    cr_expect_eq(run("calibrate %s/c.yaml -q -o %s/out", tmp, tmp), 2);
+    cr_assert_eq(run_fmt("calibrate %s/c.yaml -q -o %s/out", tmp, tmp), 0);
+    cr_expect_eq(run_fmt("calibrate %s/c.yaml -q -o %s/out", tmp, tmp), 2);
     expect_output("--resume continues it, --force starts again");
-    cr_expect_eq(run("calibrate %s/d.yaml -q -o %s/out", tmp, tmp), 2);
+    cr_expect_eq(run_fmt("calibrate %s/d.yaml -q -o %s/out", tmp, tmp), 2);
     expect_output("holds another calibration");
-    cr_expect_eq(run("calibrate %s/d.yaml -q -f -o %s/out", tmp, tmp), 0,
+    cr_expect_eq(run_fmt("calibrate %s/d.yaml -q -f -o %s/out", tmp, tmp), 0,
                  "--force replaces another calibration");
-    cr_expect_eq(run("calibrate %s/d.yaml -q --resume -o %s/out", tmp, tmp), 0,
+    cr_expect_eq(run_fmt("calibrate %s/d.yaml -q --resume -o %s/out", tmp, tmp), 0,
                  "nothing left to do");
-    cr_expect_eq(run("calibrate %s/d.yaml --resume --force -o %s/out", tmp, tmp), 2);
-    cr_expect_eq(run("calibrate --help"), 0);
+    cr_expect_eq(run_fmt("calibrate %s/d.yaml --resume --force -o %s/out", tmp, tmp), 2);
+    cr_expect_eq(run_fmt("calibrate --help"), 0);
     expect_output("Usage: talentsim calibrate");
 }
 
 Test(calibrate, a_stalled_tolerance_ends_cleanly) {
     write_small_calibration("c.yaml", "  min_decrease: 0.99\n");
-    cr_assert_eq(run("calibrate %s/c.yaml -o %s/out", tmp, tmp), 0);
+    cr_assert_eq(run_fmt("calibrate %s/c.yaml -o %s/out", tmp, tmp), 0);
     expect_output("stopped: the tolerance stalls");
     char *p = tmp_file("out/posterior.csv"), *y = tmp_file("out/calibrated.yaml");
     cr_expect_not_null(p, "the posterior so far is kept");
@@ -381,7 +336,7 @@ Test(calibrate, a_stalled_tolerance_ends_cleanly) {
     cr_expect(y && strstr(y, "utility.fear: ") && strstr(y, "extends: \"../c.yaml\""), "%s", y);
     free(p);
     free(y);
-    cr_expect_eq(run("%s/out/calibrated.yaml -q -r 2 -o %s/run", tmp, tmp), 0,
+    cr_expect_eq(run_fmt("%s/out/calibrated.yaml -q -r 2 -o %s/run", tmp, tmp), 0,
                  "calibrated.yaml runs");
 }
 
@@ -403,7 +358,7 @@ Test(calibrate, posterior_draws_follow_the_weights) {
     write_file("s.yaml", SMALL);
     write_posterior("post.csv", "particle,survey.threshold_unsafe,weight,distance\n"
                                 "1,2,1,0.5\n2,0,3,0.7\n");
-    cr_assert_eq(run("%s/s.yaml -q -r 8 --posterior %s/post.csv -o %s/a", tmp, tmp, tmp), 0);
+    cr_assert_eq(run_fmt("%s/s.yaml -q -r 8 --posterior %s/post.csv -o %s/a", tmp, tmp, tmp), 0);
     char *rep = tmp_file("a/replications.csv");
     cr_assert_not_null(rep);
     int low = 0, high = 0;
@@ -418,7 +373,7 @@ Test(calibrate, posterior_draws_follow_the_weights) {
     free(rep);
     cr_expect_eq(low, 2, "weight 1/4 of 8 replications");
     cr_expect_eq(high, 6, "weight 3/4 of 8 replications");
-    cr_assert_eq(run("%s/s.yaml -q -r 8 --posterior %s/post.csv -o %s/b", tmp, tmp, tmp), 0);
+    cr_assert_eq(run_fmt("%s/s.yaml -q -r 8 --posterior %s/post.csv -o %s/b", tmp, tmp, tmp), 0);
     expect_same_file("a/replications.csv", "b/replications.csv");
 }
 
@@ -435,21 +390,21 @@ Test(calibrate, bad_posteriors_are_input_errors) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         write_posterior("post.csv", cases[i].rows);
-        cr_expect_eq(run("%s/s.yaml -q -r 2 --posterior %s/post.csv -o %s/o%zu", tmp, tmp, tmp,
+        cr_expect_eq(run_fmt("%s/s.yaml -q -r 2 --posterior %s/post.csv -o %s/o%zu", tmp, tmp, tmp,
                          i), 2, "case %zu", i);
         expect_output(cases[i].expect);
         char path[512];
         snprintf(path, sizeof path, "%s/o%zu/summary.csv", tmp, i);
         cr_expect(access(path, F_OK) != 0, "nothing written for case %zu", i);
     }
-    cr_expect_eq(run("%s/s.yaml -q -r 2 --posterior %s/none.csv -o %s/x", tmp, tmp, tmp), 2);
+    cr_expect_eq(run_fmt("%s/s.yaml -q -r 2 --posterior %s/none.csv -o %s/x", tmp, tmp, tmp), 2);
 }
 
 Test(calibrate, check_targets_exit_status) {
     write_file("s.yaml", SMALL);
-    cr_expect_eq(run("%s/s.yaml -q -r 2 --set survey.threshold_unsafe=2 -o %s/a", tmp, tmp), 0,
+    cr_expect_eq(run_fmt("%s/s.yaml -q -r 2 --set survey.threshold_unsafe=2 -o %s/a", tmp, tmp), 0,
                  "missed targets alone do not fail a run");
-    cr_expect_eq(run("%s/s.yaml -q -r 2 --set survey.threshold_unsafe=2 --check-targets "
+    cr_expect_eq(run_fmt("%s/s.yaml -q -r 2 --set survey.threshold_unsafe=2 --check-targets "
                      "-o %s/b", tmp, tmp), 3);
     expect_output("missed (--check-targets)");
 }
@@ -460,7 +415,7 @@ Test(calibrate, compare_over_posterior_draws_stays_paired) {
     write_file("a.yaml", SMALL "name: a\n");
     write_file("b.yaml", SMALL "name: b\n");
     write_posterior("post.csv", "particle,utility.fear,weight,distance\n1,1.0,1,0\n2,2.0,1,0\n");
-    cr_assert_eq(run("compare %s/a.yaml %s/b.yaml -q -r 4 --posterior %s/post.csv -o %s/c",
+    cr_assert_eq(run_fmt("compare %s/a.yaml %s/b.yaml -q -r 4 --posterior %s/post.csv -o %s/c",
                      tmp, tmp, tmp, tmp), 0);
     char *csv = tmp_file("c/compare.csv");
     cr_assert_not_null(csv);
@@ -477,7 +432,7 @@ Test(calibrate, compare_over_posterior_draws_stays_paired) {
     char *a = tmp_file("c/a/replications.csv");
     cr_assert_not_null(a);
     write_file("plain.yaml", SMALL "name: a\n");
-    cr_assert_eq(run("%s/plain.yaml -q -r 4 -o %s/plain", tmp, tmp), 0);
+    cr_assert_eq(run_fmt("%s/plain.yaml -q -r 4 -o %s/plain", tmp, tmp), 0);
     char *p = tmp_file("plain/replications.csv");
     cr_expect(p && strcmp(a, p) != 0, "the draws changed the runs");
     free(a);

@@ -11,27 +11,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char tmp[256];
-
-static void make_tmp(void) {
-    snprintf(tmp, sizeof tmp, "/tmp/ts_limits_XXXXXX");
-    cr_assert_not_null(mkdtemp(tmp));
-}
-
-static void remove_tmp(void) {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-    cr_assert_eq(system(cmd), 0);
-}
+#define TS_TEST_TMP_PREFIX "/tmp/ts_limits_"
+#include "cli_util.h"
 
 /* No Criterion .timeout (its watchdog record can trip LeakSanitizer): every
  * child run is bounded by timeout -s KILL instead (run_for). */
 TestSuite(cli_limits, .init = make_tmp, .fini = remove_tmp);
-
-static const char *bin(void) {
-    const char *b = getenv("TALENTSIM_BIN");
-    return b ? b : "./talentsim";
-}
 
 /* Output of the last run (stdout and stderr). */
 static char out[1 << 16];
@@ -58,22 +43,6 @@ static int run(const char *args) { return run_for(30, args); }
 
 static void expect_output(const char *text) {
     cr_expect(strstr(out, text) != NULL, "expected '%s' in:\n%s", text, out);
-}
-
-static int exists(const char *rel) {
-    char path[512];
-    struct stat sb;
-    snprintf(path, sizeof path, "%s/%s", tmp, rel);
-    return stat(path, &sb) == 0;
-}
-
-static void write_tmp(const char *name, const char *text) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", tmp, name);
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f);
-    fputs(text, f);
-    fclose(f);
 }
 
 /* The main program learns --max-memory and reports a full override table

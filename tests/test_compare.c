@@ -16,74 +16,18 @@
 #include "talentsim/compare.h"
 #include "talentsim/metrics.h"
 
+#define TS_TEST_TMP_PREFIX "/tmp/ts_compare_"
+#include "cli_util.h"
+
 #define EPS 1e-12
-
-static char tmp[256];
-
-static void make_tmp(void) {
-    snprintf(tmp, sizeof tmp, "/tmp/ts_compare_XXXXXX");
-    cr_assert_not_null(mkdtemp(tmp));
-}
-
-static void remove_tmp(void) {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-    cr_assert_eq(system(cmd), 0);
-}
 
 TestSuite(compare, .init = make_tmp, .fini = remove_tmp);
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static const char *bin(void) {
-    const char *b = getenv("TALENTSIM_BIN");
-    return b ? b : "./talentsim";
-}
-
 /* Runs `talentsim compare args`, stdout+stderr into tmp/out.txt; the exit
  * code. */
-static int run_compare(const char *args) {
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "%s compare %s >'%s/out.txt' 2>&1", bin(), args, tmp);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *s = malloc((size_t)n + 1);
-    size_t got = fread(s, 1, (size_t)n, f);
-    s[got] = '\0';
-    fclose(f);
-    return s;
-}
-
-static char *tmp_file(const char *name) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", tmp, name);
-    return slurp(path);
-}
-
-static void write_tmp(const char *name, const char *text) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", tmp, name);
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
-static int exists(const char *rel) {
-    char path[512];
-    struct stat sb;
-    snprintf(path, sizeof path, "%s/%s", tmp, rel);
-    return stat(path, &sb) == 0;
-}
+static int run_compare(const char *args) { return run_fmt("compare %s", args); }
 
 #define NFIELDS 10
 

@@ -13,34 +13,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-static char tmp[256];
-
-static void make_tmp(void) {
-    snprintf(tmp, sizeof tmp, "/tmp/ts_plot_XXXXXX");
-    cr_assert_not_null(mkdtemp(tmp));
-}
-
-static void remove_tmp(void) {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-    cr_assert_eq(system(cmd), 0);
-}
+#define TS_TEST_TMP_PREFIX "/tmp/ts_plot_"
+#include "cli_util.h"
 
 TestSuite(plot, .init = make_tmp, .fini = remove_tmp);
-
-static const char *bin(void) {
-    const char *b = getenv("TALENTSIM_BIN");
-    return b ? b : "./talentsim";
-}
-
-/* Runs the shell command fmt (with env prefix and talentsim expanded by the
- * caller), output into tmp/out.txt; returns the exit code. */
-static int sh(const char *cmd) {
-    char full[4096];
-    snprintf(full, sizeof full, "%s >'%s/out.txt' 2>&1", cmd, tmp);
-    int st = system(full);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 /* `talentsim args`, every '@' in args replaced by tmp. */
 static int run(const char *env, const char *args) {
@@ -54,29 +30,13 @@ static int run(const char *env, const char *args) {
     }
     a[n] = '\0';
     snprintf(cmd, sizeof cmd, "%s %s %s", env ? env : "", bin(), a);
-    return sh(cmd);
-}
-
-static char *slurp(const char *path, long *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *s = malloc((size_t)n + 1);
-    size_t got = fread(s, 1, (size_t)n, f);
-    s[got] = '\0';
-    fclose(f);
-    if (size)
-        *size = (long)got;
-    return s;
+    return sh_out(cmd);
 }
 
 static char *out_txt(void) {
     char path[300];
     snprintf(path, sizeof path, "%s/out.txt", tmp);
-    char *s = slurp(path, NULL);
+    char *s = slurp(path);
     return s ? s : strdup("");
 }
 
@@ -95,7 +55,7 @@ static unsigned be32(const unsigned char *p) {
  * more than 5 KB. */
 static void expect_png(const char *path) {
     long n = 0;
-    unsigned char *d = (unsigned char *)slurp(path, &n);
+    unsigned char *d = (unsigned char *)slurp_n(path, &n);
     cr_assert_not_null(d, "%s missing", path);
     static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     cr_assert_gt(n, 5 * 1024, "%s: %ld bytes", path, n);
@@ -124,7 +84,7 @@ static char *expect_plots(const char *dir, const char *const *names) {
     closedir(dp);
     cr_expect_eq(have, want, "%s: %d files, expected %d", path, have, want);
     snprintf(path, sizeof path, "%s/%s/report.html", tmp, dir);
-    char *html = slurp(path, NULL);
+    char *html = slurp(path);
     cr_assert_not_null(html, "%s missing", path);
     cr_expect_eq(count(html, "data:image/png;base64,"), want, "report embeds %d of %d",
                  count(html, "data:image/png;base64,"), want);
@@ -197,7 +157,7 @@ Test(plot, calibration_figures) {
     /* the hand-written fixture: a policy's value as a free parameter */
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "cp -r tests/data/plot/calibration '%s/cal2'", tmp);
-    cr_assert_eq(sh(cmd), 0);
+    cr_assert_eq(sh_out(cmd), 0);
     cr_assert_eq(run(NULL, "plot @/cal2"), 0, "%s", out_txt());
     html = expect_plots("cal2", pngs);
     cr_expect(strstr(html, "policies.china_initiative.suspicion.level"));
@@ -220,13 +180,13 @@ static void expect_bad(const char *dir, const char *word1, const char *word2) {
 Test(plot, bad_directories) {
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "mkdir '%s/empty'", tmp);
-    cr_assert_eq(sh(cmd), 0);
+    cr_assert_eq(sh_out(cmd), 0);
     expect_bad("empty", "not a results directory", NULL);
     expect_bad("missing", "no such directory", NULL);
     /* A sweep that was never merged. */
     snprintf(cmd, sizeof cmd, "mkdir '%1$s/sw' && cp tests/data/plot/grid.yaml '%1$s/sw/sweep.resolved.yaml'",
              tmp);
-    cr_assert_eq(sh(cmd), 0);
+    cr_assert_eq(sh_out(cmd), 0);
     expect_bad("sw", "sweep.csv", "merge");
 }
 
@@ -234,20 +194,20 @@ Test(plot, missing_column_is_named_and_leaves_nothing) {
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "cp -r tests/data/plot/calibration '%s/cal' && "
              "sed -i '1s/,tolerance,/,tol,/' '%s/cal/generations.csv'", tmp, tmp);
-    cr_assert_eq(sh(cmd), 0);
+    cr_assert_eq(sh_out(cmd), 0);
     expect_bad("cal", "generations.csv", "tolerance");
     /* A run plotted once, then broken: the failed plot keeps the old figures. */
     cr_assert_eq(run(NULL, "tests/data/plot/plot_ref.yaml -q -o @/run"), 0, "%s", out_txt());
     cr_assert_eq(run(NULL, "plot -q @/run"), 0, "%s", out_txt());
     snprintf(cmd, sizeof cmd, "sed -i '1s/,p97_5,/,p97,/' '%s/run/summary.csv'", tmp);
-    cr_assert_eq(sh(cmd), 0);
+    cr_assert_eq(sh_out(cmd), 0);
     cr_expect_eq(run(NULL, "plot @/run"), 2, "%s", out_txt());
     char *out = out_txt();
     cr_expect(strstr(out, "summary.csv") && strstr(out, "p97_5"), "%s", out);
     free(out);
     free(expect_plots("run", run_pngs));
     snprintf(cmd, sizeof cmd, "ls -a '%s/run' | grep -q '^\\.plots\\|^\\.report'", tmp);
-    cr_expect_neq(sh(cmd), 0, "a temporary was left behind");
+    cr_expect_neq(sh_out(cmd), 0, "a temporary was left behind");
 }
 
 Test(plot, missing_python_or_matplotlib) {
@@ -265,7 +225,7 @@ Test(plot, missing_python_or_matplotlib) {
              "echo 'raise ImportError(\"stand-in\", name=\"matplotlib\")' "
              "> '%1$s/fake/matplotlib/__init__.py' && mkdir '%1$s/cal' && "
              "cp tests/data/plot/calibration/* '%1$s/cal/'", tmp);
-    cr_assert_eq(sh(cmd), 0);
+    cr_assert_eq(sh_out(cmd), 0);
     char env[600];
     snprintf(env, sizeof env, "PYTHONPATH='%s/fake'", tmp);
     cr_expect_eq(run(env, "plot @/cal"), 1, "%s", out_txt());

@@ -16,59 +16,10 @@
 
 #include "talentsim/sweep.h"
 
-static char tmp[256];
-
-static void make_tmp(void) {
-    snprintf(tmp, sizeof tmp, "/tmp/ts_sweep_XXXXXX");
-    cr_assert_not_null(mkdtemp(tmp));
-}
-
-static void remove_tmp(void) {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-    cr_assert_eq(system(cmd), 0);
-}
+#define TS_TEST_TMP_PREFIX "/tmp/ts_sweep_"
+#include "cli_util.h"
 
 TestSuite(sweep, .init = make_tmp, .fini = remove_tmp);
-
-static const char *bin(void) {
-    const char *b = getenv("TALENTSIM_BIN");
-    return b ? b : "./talentsim";
-}
-
-/* Runs `talentsim args` from the repository root, output into tmp/out.txt. */
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int run(const char *fmt, ...) {
-    char args[2048], cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "%s %s >'%s/out.txt' 2>&1", bin(), args, tmp);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *s = malloc((size_t)n + 1);
-    size_t got = fread(s, 1, (size_t)n, f);
-    s[got] = '\0';
-    fclose(f);
-    return s;
-}
-
-static char *tmp_file(const char *name) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", tmp, name);
-    return slurp(path);
-}
 
 /* Writes a sweep file into tmp that extends the shipped baseline. */
 static void write_sweep(const char *name, const char *block) {
@@ -253,7 +204,7 @@ static const char *GRID =
     "  years: [2017, 2021, 2025]\n";
 
 static char *merged(const char *sub) {
-    cr_assert_eq(run("merge -q %s/%s", tmp, sub), 0, "merge %s failed: %s", sub,
+    cr_assert_eq(run_fmt("merge -q %s/%s", tmp, sub), 0, "merge %s failed: %s", sub,
                  tmp_file("out.txt"));
     char name[300];
     snprintf(name, sizeof name, "%s/sweep.csv", sub);
@@ -264,7 +215,7 @@ static char *merged(const char *sub) {
 
 Test(sweep, merge_is_identical_for_shards_batches_and_threads) {
     write_sweep("g.yaml", GRID);
-    cr_assert_eq(run("sweep -q %s/g.yaml -o %s/all -t 2", tmp, tmp), 0);
+    cr_assert_eq(run_fmt("sweep -q %s/g.yaml -o %s/all -t 2", tmp, tmp), 0);
     char *all = merged("all");
     /* header, then 6 points x 3 years x 3 metrics rows */
     size_t lines = 0;
@@ -274,10 +225,10 @@ Test(sweep, merge_is_identical_for_shards_batches_and_threads) {
     cr_expect(strncmp(all, "point,visa.student_approval,suspicion.level,year,metric,mean,sd,"
                            "p2_5,p50,p97_5\n", 70) == 0);
     for (int k = 1; k <= 4; k++)
-        cr_assert_eq(run("sweep -q %s/g.yaml -o %s/sh --shard %d/4 -t 1", tmp, tmp, k), 0);
+        cr_assert_eq(run_fmt("sweep -q %s/g.yaml -o %s/sh --shard %d/4 -t 1", tmp, tmp, k), 0);
     char *sh = merged("sh");
     cr_expect_str_eq(sh, all, "shards differ from one run");
-    cr_assert_eq(run("sweep -q %s/g.yaml -o %s/b4 --batch 4 -t 3", tmp, tmp), 0);
+    cr_assert_eq(run_fmt("sweep -q %s/g.yaml -o %s/b4 --batch 4 -t 3", tmp, tmp), 0);
     char *b4 = merged("b4");
     cr_expect_str_eq(b4, all, "batches of 4 at 3 threads differ");
     free(all);
@@ -287,8 +238,8 @@ Test(sweep, merge_is_identical_for_shards_batches_and_threads) {
 
 Test(sweep, merge_reports_missing_duplicated_and_conflicting_points) {
     write_sweep("g.yaml", GRID);
-    cr_assert_eq(run("sweep -q %s/g.yaml -o %s/m --shard 2/3", tmp, tmp), 0);
-    cr_expect_eq(run("merge %s/m", tmp), 3);
+    cr_assert_eq(run_fmt("sweep -q %s/g.yaml -o %s/m --shard 2/3", tmp, tmp), 0);
+    cr_expect_eq(run_fmt("merge %s/m", tmp), 3);
     char *out = tmp_file("out.txt");
     cr_expect_not_null(strstr(out, "4 of 6 points are missing: 0, 2-3, 5"), "%s", out);
     free(out);
@@ -296,12 +247,12 @@ Test(sweep, merge_reports_missing_duplicated_and_conflicting_points) {
     snprintf(path, sizeof path, "%s/m/sweep.csv", tmp);
     cr_expect_neq(access(path, F_OK), 0, "an incomplete merge wrote sweep.csv");
     /* the rest, then a copy of one part file under another name */
-    cr_assert_eq(run("sweep -q %s/g.yaml -o %s/m", tmp, tmp), 0);
+    cr_assert_eq(run_fmt("sweep -q %s/g.yaml -o %s/m", tmp, tmp), 0);
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "cd '%s/m/points' && f=$(ls part-*-000000001-*.csv) && "
              "cp $f ${f%%.csv}-copy.csv", tmp);
     cr_assert_eq(system(cmd), 0);
-    cr_expect_eq(run("merge %s/m", tmp), 0);
+    cr_expect_eq(run_fmt("merge %s/m", tmp), 0);
     out = tmp_file("out.txt");
     cr_expect_not_null(strstr(out, "stored more than once with identical results (kept once): "
                                    "1"), "%s", out);
@@ -310,7 +261,7 @@ Test(sweep, merge_reports_missing_duplicated_and_conflicting_points) {
     snprintf(cmd, sizeof cmd, "cd '%s/m/points' && sed -i '2s/,ok,2017,\\([a-z._]*\\),/,ok,2017,"
              "\\1,12345/' part-*-copy.csv", tmp);
     cr_assert_eq(system(cmd), 0);
-    cr_expect_eq(run("merge %s/m", tmp), 3);
+    cr_expect_eq(run_fmt("merge %s/m", tmp), 3);
     out = tmp_file("out.txt");
     cr_expect_not_null(strstr(out, "stored twice with different results"), "%s", out);
     free(out);
@@ -321,8 +272,8 @@ Test(sweep, failed_points_are_rows_and_the_rest_goes_on) {
     write_sweep("f.yaml", "sweep:\n  method: grid\n  parameters:\n"
                           "    years.end: {values: [2014, 2025]}\n"
                           "  replications: 2\n  metrics: [stock.us.total]\n  years: [2020]\n");
-    cr_assert_eq(run("sweep -q %s/f.yaml -o %s/f", tmp, tmp), 0, "%s", tmp_file("out.txt"));
-    cr_assert_eq(run("merge %s/f", tmp), 0);
+    cr_assert_eq(run_fmt("sweep -q %s/f.yaml -o %s/f", tmp, tmp), 0, "%s", tmp_file("out.txt"));
+    cr_assert_eq(run_fmt("merge %s/f", tmp), 0);
     char *out = tmp_file("out.txt");
     cr_expect_not_null(strstr(out, "1 points failed"), "%s", out);
     free(out);
@@ -340,7 +291,7 @@ Test(sweep, interrupted_sweep_resumes_to_the_same_merge) {
     write_sweep("g.yaml", "name: slow\nsweep:\n  method: sobol\n  samples: 16\n  parameters:\n"
                           "    suspicion.level: {min: 0.2, max: 1.0}\n"
                           "  replications: 4\n  metrics: [flows.us_to_cn_academic]\n");
-    cr_assert_eq(run("sweep -q %s/g.yaml -o %s/ref --batch 2", tmp, tmp), 0);
+    cr_assert_eq(run_fmt("sweep -q %s/g.yaml -o %s/ref --batch 2", tmp, tmp), 0);
     char *ref = merged("ref");
     /* start the same sweep, stop it with SIGINT once a part file exists */
     char cmd[2048];
@@ -354,7 +305,7 @@ Test(sweep, interrupted_sweep_resumes_to_the_same_merge) {
     int code = atoi(rc);
     free(rc);
     cr_expect(code == 130 || code == 0, "exit %d", code);
-    cr_assert_eq(run("sweep %s/g.yaml -o %s/int --batch 3", tmp, tmp), 0);
+    cr_assert_eq(run_fmt("sweep %s/g.yaml -o %s/int --batch 3", tmp, tmp), 0);
     char *out = tmp_file("out.txt");
     cr_expect_not_null(strstr(out, "already stored"), "%s", out);
     cr_expect_null(strstr(out, " 0 already stored"), "the stored points ran again: %s", out);
@@ -367,14 +318,14 @@ Test(sweep, interrupted_sweep_resumes_to_the_same_merge) {
 
 Test(sweep, another_sweep_in_the_same_directory_is_refused) {
     write_sweep("g.yaml", GRID);
-    cr_assert_eq(run("sweep -q %s/g.yaml -o %s/d", tmp, tmp), 0);
-    cr_expect_eq(run("sweep -q %s/g.yaml -o %s/d --set seed=7", tmp, tmp), 2);
+    cr_assert_eq(run_fmt("sweep -q %s/g.yaml -o %s/d", tmp, tmp), 0);
+    cr_expect_eq(run_fmt("sweep -q %s/g.yaml -o %s/d --set seed=7", tmp, tmp), 2);
     char *out = tmp_file("out.txt");
     cr_expect_not_null(strstr(out, "holds the results of another sweep"), "%s", out);
     free(out);
-    cr_expect_eq(run("merge %s", tmp), 2, "a directory without a sweep");
-    cr_expect_eq(run("sweep %s/g.yaml --shard 5/4", tmp), 2);
-    cr_expect_eq(run("sensitivity %s/d", tmp), 2, "sensitivity of a grid");
+    cr_expect_eq(run_fmt("merge %s", tmp), 2, "a directory without a sweep");
+    cr_expect_eq(run_fmt("sweep %s/g.yaml --shard 5/4", tmp), 2);
+    cr_expect_eq(run_fmt("sensitivity %s/d", tmp), 2, "sensitivity of a grid");
 }
 
 Test(sweep, large_designs_need_allow_large_and_foreign_parts_are_refused) {
@@ -389,22 +340,22 @@ Test(sweep, large_designs_need_allow_large_and_foreign_parts_are_refused) {
                  i / 100.0);
     strcat(block, "]}\n");
     write_sweep("big.yaml", block);
-    cr_expect_eq(run("sweep %s/big.yaml -o %s/big --dry-run", tmp, tmp), 2);
+    cr_expect_eq(run_fmt("sweep %s/big.yaml -o %s/big --dry-run", tmp, tmp), 2);
     char *out = tmp_file("out.txt");
     cr_expect_not_null(strstr(out, "10201 points, more than 10000"), "%s", out);
     cr_expect_not_null(strstr(out, "big.yaml:8:5:"), "%s", out);
     free(out);
-    cr_expect_eq(run("sweep %s/big.yaml --allow-large --list", tmp), 0);
+    cr_expect_eq(run_fmt("sweep %s/big.yaml --allow-large --list", tmp), 0);
     /* a part file of one sweep copied into the directory of another */
     write_sweep("g.yaml", GRID);
     write_sweep("h.yaml", "name: other\nsweep:\n  method: grid\n  parameters:\n"
                           "    suspicion.level: {values: [0.5]}\n  replications: 2\n");
-    cr_assert_eq(run("sweep -q %s/g.yaml -o %s/g", tmp, tmp), 0);
-    cr_assert_eq(run("sweep -q %s/h.yaml -o %s/h", tmp, tmp), 0);
+    cr_assert_eq(run_fmt("sweep -q %s/g.yaml -o %s/g", tmp, tmp), 0);
+    cr_assert_eq(run_fmt("sweep -q %s/h.yaml -o %s/h", tmp, tmp), 0);
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "cp %s/h/points/part-*.csv %s/g/points/", tmp, tmp);
     cr_assert_eq(system(cmd), 0);
-    cr_expect_eq(run("merge %s/g", tmp), 2);
+    cr_expect_eq(run_fmt("merge %s/g", tmp), 2);
     out = tmp_file("out.txt");
     cr_expect_not_null(strstr(out, "belongs to another sweep"), "%s", out);
     free(out);
@@ -412,7 +363,7 @@ Test(sweep, large_designs_need_allow_large_and_foreign_parts_are_refused) {
 
 Test(sweep, list_prints_the_design_without_running) {
     write_sweep("g.yaml", GRID);
-    cr_assert_eq(run("sweep %s/g.yaml --list -o %s/none", tmp, tmp), 0);
+    cr_assert_eq(run_fmt("sweep %s/g.yaml --list -o %s/none", tmp, tmp), 0);
     char *out = tmp_file("out.txt");
     cr_expect_not_null(strstr(out, "point,visa.student_approval,suspicion.level\n0,0.6,0.5\n"
                                    "1,0.6,1\n2,0.8,0.5\n"), "%s", out);
@@ -429,8 +380,8 @@ Test(sweep, sensitivity_of_a_saltelli_sweep_writes_indices_per_parameter) {
                           "    china.offer_rate: {min: 0.69, max: 0.71}\n"
                           "  replications: 2\n  metrics: [flows.us_to_cn_academic]\n"
                           "  years: [2019, 2021]\n");
-    cr_assert_eq(run("sweep -q %s/s.yaml -o %s/s", tmp, tmp), 0, "%s", tmp_file("out.txt"));
-    cr_assert_eq(run("sensitivity %s/s --bootstrap 200", tmp), 0, "%s", tmp_file("out.txt"));
+    cr_assert_eq(run_fmt("sweep -q %s/s.yaml -o %s/s", tmp, tmp), 0, "%s", tmp_file("out.txt"));
+    cr_assert_eq(run_fmt("sensitivity %s/s --bootstrap 200", tmp), 0, "%s", tmp_file("out.txt"));
     char *out = tmp_file("out.txt"), *csv = tmp_file("s/sensitivity.csv");
     cr_assert_not_null(csv);
     cr_expect_not_null(strstr(out, "flows.us_to_cn_academic, 2021 (16 base samples)"), "%s", out);
