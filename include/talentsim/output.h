@@ -68,6 +68,10 @@ int ts_write_targets_csv(FILE *f, const ts_scenario *sc, const ts_results *r);
  * effective base value (from the table, in table order), policies, targets.
  * Loading it gives a scenario that produces identical results. */
 int ts_write_resolved_yaml(FILE *f, const ts_scenario *sc);
+/* The same into a new NUL-terminated string (*text, free it; *len bytes).
+ * TS_ERUNTIME when it cannot be rendered (out of memory). */
+ts_status ts_resolved_yaml_text(const ts_scenario *sc, char **text, size_t *len,
+                                ts_error *err);
 /* s as a double-quoted YAML scalar that reads back byte for byte. */
 void ts_yaml_put_quoted(FILE *f, const char *s);
 

@@ -21,7 +21,6 @@
 #include "talentsim/sweep.h"
 
 #define BLOCK "calibration"
-#define MAX_SEED 9007199254740992.0 /* the seed parameter's range, 2^53 */
 
 static ts_status oom(ts_error *err) {
     return ts_error_set(err, TS_ERUNTIME, "", 0, 0, "", "out of memory");
@@ -114,25 +113,30 @@ static ts_status read_params(const ts_node *blk, ts_calibration *c, ts_error *er
     return TS_OK;
 }
 
+enum { OPEN_LO = 1, OPEN_HI = 2 }; /* an end of [lo, hi] excluded */
+
 /* One row of the table of the block's numeric settings. */
 typedef struct {
     const char *key;
     double lo, hi;
     int whole;
+    unsigned open;  /* OPEN_LO | OPEN_HI */
     size_t offset; /* into ts_calibration; a double, or a size_t when whole */
     const char *meaning;
 } num_field;
 
 #define SZ(f) offsetof(ts_calibration, f)
 static const num_field fields[] = {
-    {"particles", 1, (double)TS_DESIGN_SOBOL_MAXN, 1, SZ(abc.particles), "particles per generation"},
-    {"generations", 1, 1000, 1, SZ(abc.max_generations), "generations, generation 0 included"},
-    {"budget", 1, 1e12, 1, SZ(abc.budget), "simulated particles at most"},
-    {"quantile", 0, 1, 0, SZ(abc.alpha), "tolerance quantile"},
-    {"first_quantile", 0, 1, 0, SZ(abc.q0), "generation 1's tolerance quantile"},
-    {"min_acceptance", 0, 1, 0, SZ(abc.min_acceptance), "lowest acceptance rate"},
-    {"min_decrease", 0, 1, 0, SZ(abc.min_eps_decrease), "lowest relative tolerance decrease"},
-    {"sample_fraction", 0, 1, 0, SZ(sample_fraction), "share of the population simulated"},
+    {"particles", 1, (double)TS_DESIGN_SOBOL_MAXN, 1, 0, SZ(abc.particles),
+     "particles per generation"},
+    {"generations", 1, 1000, 1, 0, SZ(abc.max_generations), "generations, generation 0 included"},
+    {"budget", 1, 1e12, 1, 0, SZ(abc.budget), "simulated particles at most"},
+    {"quantile", 0, 1, 0, OPEN_LO | OPEN_HI, SZ(abc.alpha), "tolerance quantile"},
+    {"first_quantile", 0, 1, 0, OPEN_LO | OPEN_HI, SZ(abc.q0), "generation 1's tolerance quantile"},
+    {"min_acceptance", 0, 1, 0, OPEN_HI, SZ(abc.min_acceptance), "lowest acceptance rate"},
+    {"min_decrease", 0, 1, 0, OPEN_HI, SZ(abc.min_eps_decrease),
+     "lowest relative tolerance decrease"},
+    {"sample_fraction", 0, 1, 0, OPEN_LO, SZ(sample_fraction), "share of the population simulated"},
 };
 
 static ts_status read_numbers(const ts_node *blk, ts_calibration *c, ts_error *err) {
@@ -147,13 +151,10 @@ static ts_status read_numbers(const ts_node *blk, ts_calibration *c, ts_error *e
         if (f->whole ? ts_node_whole(n, key, f->lo, f->hi, &v, err)
                      : ts_node_number(n, key, f->lo, f->hi, &v, err))
             return TS_EINPUT;
-        int open_ends = !f->whole && (strcmp(f->key, "sample_fraction") == 0 ? v == 0 : v >= 1);
-        if (open_ends)
-            return ts_node_error(err, n, key, "%s (%s) must be in %s, got '%s'", key, f->meaning,
-                                 strcmp(f->key, "sample_fraction") == 0 ? "(0, 1]" : "[0, 1)",
-                                 n->text);
-        if (strstr(f->key, "quantile") && v == 0)
-            return ts_node_error(err, n, key, "%s must be in (0, 1), got '%s'", key, n->text);
+        if (((f->open & OPEN_LO) && v == f->lo) || ((f->open & OPEN_HI) && v == f->hi))
+            return ts_node_error(err, n, key, "%s (%s) must be in %s%g, %g%s, got '%s'", key,
+                                 f->meaning, f->open & OPEN_LO ? "(" : "[", f->lo, f->hi,
+                                 f->open & OPEN_HI ? ")" : "]", n->text);
         if (f->whole)
             *(size_t *)((char *)c + f->offset) = (size_t)v;
         else
@@ -207,7 +208,8 @@ static ts_status read_misc(const ts_node *blk, ts_calibration *c, ts_error *err)
         c->replications = (int64_t)v;
     }
     if ((n = ts_node_get(blk, "seed"))) {
-        if (ts_node_whole(n, BLOCK ".seed", 0, MAX_SEED, &v, err))
+        const ts_param_info *seed = ts_param_find("seed");
+        if (ts_node_whole(n, BLOCK ".seed", seed->min, seed->max, &v, err))
             return TS_EINPUT;
         c->abc.seed = (uint64_t)v;
     }
@@ -289,7 +291,7 @@ static double particle_seed(const ts_calibration *c, const double *theta) {
         memcpy(&bits, &theta[j], sizeof bits);
         h = ((uint64_t)ts_seed32(h, TS_STREAM_PARTICLE) << 32) ^ ts_seed32(bits, h);
     }
-    return (double)(h >> 11); /* 53 bits: below MAX_SEED */
+    return (double)(h >> 11); /* 53 bits: inside the seed parameter's range, [0, 2^53] */
 }
 
 /* Cuts the run at year `last`: later policies go, later ends are cut. */

@@ -501,16 +501,10 @@ static ts_status load_resume(run_ctx *x, ts_abc_generation *g, ts_error *err) {
 /* Stamps dir with the input; loads a resume record into *g (g->theta
  * NULL: start afresh). */
 static ts_status prepare(run_ctx *x, ts_abc_generation *g, ts_error *err) {
-    char *text = NULL, gdir[PATH_MAX], gpath[PATH_MAX];
-    size_t len = 0;
-    FILE *mf = open_memstream(&text, &len);
-    if (!mf)
-        return oom(err);
-    int bad = ts_write_resolved_yaml(mf, x->input);
-    if (fclose(mf) != 0 || bad) {
-        free(text);
-        return oom(err);
-    }
+    char *text, gdir[PATH_MAX], gpath[PATH_MAX];
+    size_t len;
+    if (ts_resolved_yaml_text(x->input, &text, &len, err) != TS_OK)
+        return TS_ERUNTIME;
     snprintf(gdir, sizeof gdir, "%s/" GEN_DIR, x->dir);
     snprintf(gpath, sizeof gpath, "%s/generations.csv", x->dir);
     ts_status st = x->opt->no_write ? TS_OK : ts_make_dirs(gdir, err);

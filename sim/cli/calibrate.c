@@ -170,8 +170,9 @@ static int run(calib_cli *cli) {
         return cli->rank == 0 ? ts_cli_report_error(&err) : EXIT_USAGE;
     }
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s", cli->outdir ? cli->outdir : "");
-    if (!cli->outdir)
+    if (cli->outdir)
+        snprintf(dir, sizeof dir, "%s", cli->outdir);
+    else
         snprintf(dir, sizeof dir, "results/%s/calibration", sc->name);
     progress_ctx pc = {.c = c};
     ts_bar_start(&pc.bar, !cli->quiet && cli->rank == 0 && isatty(STDERR_FILENO));

@@ -15,7 +15,7 @@ struct ts_atomic {
     char *tmp, *final, *dir;
 };
 
-static char *join(const char *dir, const char *name) {
+char *ts_io_path(const char *dir, const char *name) {
     size_t n = strlen(dir) + strlen(name) + 2;
     char *p = malloc(n);
     if (p)
@@ -32,7 +32,7 @@ static void atomic_free(ts_atomic *a) {
 
 ts_atomic *ts_atomic_open(const char *dir, const char *name, ts_error *err) {
     ts_atomic *a = calloc(1, sizeof *a);
-    if (!a || !(a->final = join(dir, name)) || !(a->dir = strdup(dir))) {
+    if (!a || !(a->final = ts_io_path(dir, name)) || !(a->dir = strdup(dir))) {
         ts_io_error(err, "write", name, ENOMEM);
         if (a)
             atomic_free(a);
@@ -153,7 +153,7 @@ int ts_io_slurp(const char *path, size_t max, char **buf, size_t *len) {
 
 int ts_atomic_stamp(const char *dir, const char *name, const char *text, size_t len,
                     ts_error *err) {
-    char *path = join(dir, name), *old = NULL;
+    char *path = ts_io_path(dir, name), *old = NULL;
     size_t oldlen = 0;
     if (!path) {
         ts_io_error(err, "read", name, ENOMEM);

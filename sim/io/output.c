@@ -290,17 +290,9 @@ static ts_status ctx_prepare(out_ctx *c, ts_error *err) {
         if (st != TS_OK)
             return st;
     }
-    FILE *m = open_memstream(&c->resolved, &c->resolved_len);
-    if (!m)
-        return ts_io_error(err, "render", "scenario.resolved.yaml", errno);
-    errno = 0;
-    int bad = ts_write_resolved_yaml(m, c->sc) != 0, e = errno;
-    if (fclose(m) == EOF && !bad) {
-        bad = 1;
-        e = errno;
-    }
-    if (bad)
-        return ts_io_error(err, "render", "scenario.resolved.yaml", e);
+    ts_status st = ts_resolved_yaml_text(c->sc, &c->resolved, &c->resolved_len, err);
+    if (st != TS_OK)
+        return st;
     ts_sha256_hex(c->resolved, c->resolved_len, c->resolved_sha);
     return TS_OK;
 }

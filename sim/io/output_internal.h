@@ -40,6 +40,9 @@ int ts_io_open_temp(const char *dir, const char *name, char **path);
  * (the files are complete anyway). */
 void ts_io_sync_dir(const char *dir);
 
+/* "dir/name" in a new string (free it), or NULL when out of memory. */
+char *ts_io_path(const char *dir, const char *name);
+
 /* The name of the lock file in an output directory. */
 #define TS_OUTPUT_LOCK_NAME ".talentsim.lock"
 

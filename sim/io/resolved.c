@@ -8,9 +8,11 @@
  * with ts_param_format (shortest text that reads back as the same double).
  * Policies and targets are written by their field tables (fields.h), the
  * same tables the loader reads them by. */
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../scenario/fields.h"
@@ -196,4 +198,26 @@ int ts_write_resolved_yaml(FILE *f, const ts_scenario *sc) {
             write_node(f, sc->block[b], 2);
         }
     return ferror(f) ? -1 : 0;
+}
+
+ts_status ts_resolved_yaml_text(const ts_scenario *sc, char **text, size_t *len,
+                                ts_error *err) {
+    *text = NULL;
+    *len = 0;
+    FILE *m = open_memstream(text, len);
+    if (!m)
+        return ts_error_set(err, TS_ERUNTIME, "", 0, 0, "", "cannot render "
+                            "'scenario.resolved.yaml': %s", strerror(errno));
+    errno = 0;
+    int bad = ts_write_resolved_yaml(m, sc) != 0, e = errno;
+    if (fclose(m) == EOF && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    if (!bad)
+        return TS_OK;
+    free(*text);
+    *text = NULL;
+    return ts_error_set(err, TS_ERUNTIME, "", 0, 0, "", "cannot render "
+                        "'scenario.resolved.yaml': %s", strerror(e ? e : EIO));
 }

@@ -32,32 +32,16 @@ static ts_status oom(ts_error *err) {
     return ts_error_set(err, TS_ERUNTIME, "", 0, 0, "", "out of memory");
 }
 
-
-static char *path_of(const char *dir, const char *name) {
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 /* ---- the resolved sweep ---- */
 
 ts_status ts_sweep_store_open(const char *dir, const ts_scenario *sweep_sc, ts_error *err) {
-    char *points = path_of(dir, "points"), *resolved = path_of(dir, RESOLVED);
+    char *points = ts_io_path(dir, "points"), *resolved = ts_io_path(dir, RESOLVED);
     char *text = NULL;
     size_t len = 0;
-    ts_status st = TS_OK;
-    FILE *mf = NULL;
-    if (!points || !resolved || !(mf = open_memstream(&text, &len))) {
-        st = oom(err);
+    ts_status st = points && resolved ? ts_resolved_yaml_text(sweep_sc, &text, &len, err)
+                                      : oom(err);
+    if (st != TS_OK)
         goto done;
-    }
-    int bad = ts_write_resolved_yaml(mf, sweep_sc);
-    if (fclose(mf) != 0 || bad) {
-        st = oom(err);
-        goto done;
-    }
     if ((st = ts_make_dirs(points, err)) != TS_OK)
         goto done;
     int stamp = ts_atomic_stamp(dir, RESOLVED, text, len, err);
@@ -77,7 +61,7 @@ done:
 
 ts_sweep *ts_sweep_load_dir(const char *dir, ts_scenario **sc_out, ts_error *err) {
     *sc_out = NULL;
-    char *resolved = path_of(dir, RESOLVED);
+    char *resolved = ts_io_path(dir, RESOLVED);
     if (!resolved) {
         oom(err);
         return NULL;
@@ -210,7 +194,7 @@ static ts_status list_parts(const char *pdir, const ts_sweep *sw, part_index *ix
             continue;
         if ((st = foreign_part(pdir, de->d_name, sw, err)) != TS_OK)
             break;
-        char *p = path_of(pdir, de->d_name);
+        char *p = ts_io_path(pdir, de->d_name);
         char **nn = p ? realloc(ix->names, (ix->nnames + 1) * sizeof *nn) : NULL;
         if (!nn) {
             free(p);
@@ -309,7 +293,7 @@ static ts_status index_file(part_index *ix, uint32_t fi, const ts_sweep *sw, con
 static ts_status build_index(const char *dir, const ts_sweep *sw, const char *keys,
                              part_index *ix, ts_error *err) {
     memset(ix, 0, sizeof *ix);
-    char *pdir = path_of(dir, "points");
+    char *pdir = ts_io_path(dir, "points");
     if (!pdir || !(ix->ent = malloc(sw->npoints * sizeof *ix->ent))) {
         free(pdir);
         return oom(err);
@@ -418,7 +402,7 @@ ts_status ts_sweep_run_batch(const ts_sweep *sw, const char *keys, const size_t 
         st = ts_sim_run_many((const ts_scenario *const *)run, nrun, opt, res, err);
     if (st != TS_OK)
         goto done;
-    char *pdir = path_of(dir, "points"), name[96];
+    char *pdir = ts_io_path(dir, "points"), name[96];
     snprintf(name, sizeof name, "part-%s-%09zu-%zu.csv", sw->id, order[0], n);
     ts_atomic *a = pdir ? ts_atomic_open(pdir, name, err) : NULL;
     free(pdir);

@@ -222,7 +222,8 @@ static ts_status read_sizes(const ts_node *blk, ts_sweep *sw, ts_error *err) {
     }
     sw->design_seed = (uint64_t)sw->base->base.seed;
     if ((n = ts_node_get(blk, "seed"))) {
-        if (ts_node_whole(n, BLOCK ".seed", 0, 9007199254740992.0, &v, err))
+        const ts_param_info *seed = ts_param_find("seed");
+        if (ts_node_whole(n, BLOCK ".seed", seed->min, seed->max, &v, err))
             return TS_EINPUT;
         sw->design_seed = (uint64_t)v;
     }
@@ -343,17 +344,10 @@ ts_status ts_sweep_point(const ts_sweep *sw, size_t i, ts_scenario **out, ts_err
 
 ts_status ts_sweep_point_key(const ts_scenario *pt, char key[TS_SWEEP_KEY_LEN + 1],
                              ts_error *err) {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    if (!f)
-        return oom(err);
-    int bad_write = ts_write_resolved_yaml(f, pt);
-    if (fclose(f) != 0 || bad_write) {
-        free(text);
-        return oom(err);
-    }
-    char hex[65];
+    char *text, hex[65];
+    size_t len;
+    if (ts_resolved_yaml_text(pt, &text, &len, err) != TS_OK)
+        return TS_ERUNTIME;
     ts_sha256_hex(text, len, hex);
     free(text);
     memcpy(key, hex, TS_SWEEP_KEY_LEN);
