@@ -20,7 +20,7 @@
 #define TS_TEST_TMP_PREFIX "/tmp/ts_calib_"
 #include "cli_util.h"
 
-TestSuite(calibrate, .init = make_tmp, .fini = remove_tmp, .timeout = 240);
+TestSuite(calibrate, .init = make_tmp, .fini = remove_tmp);
 
 static void expect_output(const char *needle) {
     char *out = tmp_file("out.txt");

@@ -331,7 +331,7 @@ static void vr_row(char **f, int nf, void *ctx) {
  * (more than 4 standard deviations) under the count, leaves room for the
  * sampling error and still says that pairing removes at least half of the
  * variance. Before 2023 the differences are exactly 0. */
-Test(compare, pairing_reduces_the_variance_of_a_stock, .timeout = 120) {
+Test(compare, pairing_reduces_the_variance_of_a_stock) {
     char base[4096];
     cr_assert_not_null(realpath("scenarios/baseline.yaml", base),
                        "run from the repository root");
@@ -421,7 +421,7 @@ static pid_t start_long_compare(void) {
     return pid;
 }
 
-Test(compare, sigterm_leaves_no_compare_csv_and_no_directory, .timeout = 60) {
+Test(compare, sigterm_leaves_no_compare_csv_and_no_directory) {
     pid_t pid = start_long_compare();
     for (int i = 0; i < 2000 && !exists("new/out/baseline"); i++)
         usleep(10000);
