@@ -66,8 +66,10 @@ void ts_year_init(ts_year *y, const ts_params *p, int64_t year, uint64_t seed,
     const __typeof__(p->utility) *b = &p->utility;
     int ban = p->funding.federal_ban;
     double access = p->funding.us_federal_access;
-    y->u.fund_visa = b->fund * (ban == TS_BAN_NONE ? access : 0.0);
-    y->u.fund_cit = b->fund * (ban == TS_BAN_ALL ? 0.0 : access);
+    y->f_us[0] = ban == TS_BAN_NONE ? access : 0.0;
+    y->f_us[1] = ban == TS_BAN_ALL ? 0.0 : access;
+    y->u.fund_visa = b->fund * y->f_us[0];
+    y->u.fund_cit = b->fund * y->f_us[1];
     y->u.collab = b->collab * p->collaboration.openness;
     y->u.eco_us = b->eco * a_us;
     y->u.talent_us = b->talent_us;
@@ -162,7 +164,10 @@ void ts_agent_year(const ts_year *y, ts_agent *a, ts_tally *t) {
 void ts_agent_record(const ts_year *y, const ts_agent *a, int moved, ts_tally *t) {
     ts_agent copy = *a;
     ts_cols one = ts_cols_of_agent(&copy);
-    ts_record_row(y, &one, 0, moved, t);
+    const uint8_t alive = 1, moved1 = (uint8_t)(moved != 0);
+    ts_record_counts(y, &one, 0, 1, &alive, &moved1, t);
+    static _Thread_local double terms[7][TS_CHUNK];
+    ts_record_sums(y, &one, 0, 1, &alive, &moved1, terms, t);
 }
 
 /* ---- one mechanism on one record (tests) ---- */

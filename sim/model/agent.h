@@ -106,6 +106,8 @@ typedef struct {
     double promote[2];   /* promote_rate (1 - ceiling) in the US, in China */
     double offer_us;     /* offer rate of a move from the US */
     double offer_cn;     /* ... from China */
+    double f_us[2];      /* F_US = us_federal_access, or 0 when banned: [0] without
+                          * US citizenship, [1] a citizen (citizens keep it abroad) */
     ts_util u;
     uint8_t window_mask; /* survey window bits */
 } ts_year;

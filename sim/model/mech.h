@@ -66,6 +66,7 @@ typedef struct {
     uint32_t idx[TS_CHUNK];    /* their ids */
     uint16_t group[TS_CHUNK];
     double x[3][TS_CHUNK];     /* their inputs of one pass */
+    double r[7][TS_CHUNK];     /* the terms of the record's floating sums (ts_record_sums) */
     ts_util_rows g;            /* their utility inputs */
 } ts_chunk;
 
@@ -201,15 +202,6 @@ static inline void ts_record_move(const ts_cols *c, size_t i, uint8_t stage0, in
 }
 
 /* ---- utilities (MODEL 5) ---- */
-
-/* F_US(i) = us_federal_access * (0 if banned(i) else 1); citizens keep
- * citizenship wherever they are, anyone else would hold a visa. */
-static inline double ts_f_us_row(const ts_params *p, const ts_cols *c, size_t i) {
-    int ban = p->funding.federal_ban;
-    int banned = ban == TS_BAN_ALL ||
-                 (ban == TS_BAN_NONCITIZENS && c->visa[i] != TS_VISA_CITIZEN);
-    return banned ? 0.0 : p->funding.us_federal_access;
-}
 
 /* The fields the utilities read, by value, so a pass can feed them from
  * its own column pointers. */
@@ -572,67 +564,129 @@ static inline void ts_pass_count(const ts_cols *cols, size_t i0, size_t m, const
     }
 }
 
-/* MODEL 6: survey items over US academics; f is the agent's F_US(i). */
-static inline void ts_record_survey(const ts_year *y, const ts_cols *c, size_t i, double f,
-                                    ts_tally *t) {
+/* MODEL 4 step 4 and MODEL 6: the end-of-year state of the survivors of a
+ * chunk into the tally, in two loops without data-dependent branches:
+ * - the counts (ts_record_counts), in vector lanes (integer sums do not
+ *   depend on their order);
+ * - the floating sums (ts_record_sums), one row after another in row order,
+ *   each sum in a register, so that every instruction set adds the same
+ *   numbers in the same order.
+ * What is recorded: stocks by location and stage, talent sums, the top
+ * decile, the cohort of US graduates of t-5; for EARLY/SENIOR agents their
+ * papers q (1 + rho_fund f)(1 + rho_collab openness collab)(1 +
+ * cn_data_advantage [CN]), f = F_US(i) in the US and cn_level in China; for
+ * US EARLY/SENIOR agents the stayers, industry, and the survey items of
+ * the academics. */
+
+/* The tally's integer slots of the rows j < m of a chunk with alive[j]. */
+static inline void ts_record_counts(const ts_year *y, const ts_cols *cols, size_t i0, size_t m,
+                                    const uint8_t *alive, const uint8_t *moved, ts_tally *t) {
     const ts_params *p = y->p;
-    double h = c->h[i];
-    t->n[TS_C_US_ACADEMIA]++;
-    t->s[TS_S_FEAR_US_ACAD] += h;
-    t->n[TS_C_UNSAFE] += h > p->survey.threshold_unsafe;
-    t->n[TS_C_CONSIDERED] += (c->considered[i] & y->window_mask) != 0;
-    t->n[TS_C_COLLAB_WORRY] +=
-        h + p->survey.collab_weight * c->collab[i] > p->survey.threshold_collab;
-    t->n[TS_C_GRANT_RELUCTANT] +=
-        h + p->survey.ban_weight * (1.0 - f) > p->survey.threshold_grant;
-    t->n[TS_C_US_ACAD_COLLAB] += c->collab[i];
+    const uint8_t *restrict loc = cols->loc + i0, *restrict stage = cols->stage + i0,
+                            *restrict sector = cols->sector + i0, *restrict visa = cols->visa + i0,
+                            *restrict collab = cols->collab + i0,
+                            *restrict gius = cols->grad_in_us + i0,
+                            *restrict considered = cols->considered + i0;
+    const int16_t *restrict gy = cols->grad_year + i0;
+    const float *restrict q = cols->q + i0, *restrict h = cols->h + i0;
+    const double top_q = y->top_q, f_visa = y->f_us[0], f_cit = y->f_us[1];
+    const double thr_u = p->survey.threshold_unsafe, thr_c = p->survey.threshold_collab,
+                 thr_g = p->survey.threshold_grant, cw = p->survey.collab_weight,
+                 bw = p->survey.ban_weight;
+    const int cohort_year = (int)(y->year - 5);
+    const uint8_t window = y->window_mask;
+    int32_t st[2][3] = {{0}}, top = 0, top_us = 0, coh = 0, coh_us = 0, stay = 0, ind = 0,
+            acad_n = 0, unsafe = 0, cons = 0, worry = 0, grant = 0, acollab = 0;
+    for (size_t j = 0; j < m; j++) {
+        const int a = alive[j], us = loc[j] == TS_LOC_US, aus = a & us, acn = a & !us;
+        for (int s = 0; s < 3; s++) {
+            st[0][s] += aus & (stage[j] == s);
+            st[1][s] += acn & (stage[j] == s);
+        }
+        const int tp = a & (q[j] >= top_q);
+        top += tp;
+        top_us += tp & us;
+        const int c5 = a & (gius[j] != 0) & (gy[j] == cohort_year);
+        coh += c5;
+        coh_us += c5 & us;
+        const int rus = aus & (stage[j] != TS_STAGE_STUDENT);
+        stay += rus & !moved[j];
+        const int industry = rus & (sector[j] == TS_SECTOR_INDUSTRY), acad = rus & !industry;
+        ind += industry;
+        acad_n += acad;
+        const double hj = h[j], f = visa[j] == TS_VISA_CITIZEN ? f_cit : f_visa;
+        unsafe += acad & (hj > thr_u);
+        cons += acad & ((considered[j] & window) != 0);
+        worry += acad & (hj + cw * collab[j] > thr_c);
+        grant += acad & (hj + bw * (1.0 - f) > thr_g);
+        acollab += acad & collab[j];
+    }
+    for (int s = 0; s < 3; s++) {
+        t->n[TS_C_STOCK + s] += st[0][s];
+        t->n[TS_C_STOCK + 4 + s] += st[1][s];
+    }
+    t->n[TS_C_STOCK_US_TOTAL] += st[0][0] + st[0][1] + st[0][2];
+    t->n[TS_C_STOCK_CN_TOTAL] += st[1][0] + st[1][1] + st[1][2];
+    t->n[TS_C_TOP_ALL] += top;
+    t->n[TS_C_TOP_US] += top_us;
+    t->n[TS_C_COHORT_ALL] += coh;
+    t->n[TS_C_COHORT_US] += coh_us;
+    t->n[TS_C_STAYERS] += stay;
+    t->n[TS_C_US_INDUSTRY] += ind;
+    t->n[TS_C_US_ACADEMIA] += acad_n;
+    t->n[TS_C_UNSAFE] += unsafe;
+    t->n[TS_C_CONSIDERED] += cons;
+    t->n[TS_C_COLLAB_WORRY] += worry;
+    t->n[TS_C_GRANT_RELUCTANT] += grant;
+    t->n[TS_C_US_ACAD_COLLAB] += acollab;
 }
 
-/* MODEL 6: paper output of an EARLY/SENIOR agent; f is F_US(i) in the US
- * and funding.cn_level in China. */
-static inline void ts_record_output(const ts_year *y, const ts_cols *c, size_t i, double f,
-                                    ts_tally *t) {
-    const ts_params *p = y->p;
-    int us = c->loc[i] == TS_LOC_US;
-    double open = p->collaboration.openness;
-    double data = us ? 0.0 : p->output.cn_data_advantage;
-    double papers = c->q[i] * (1.0 + p->output.rho_fund * f) *
-                    (1.0 + p->output.rho_collab * open * c->collab[i]) * (1.0 + data);
-    t->s[us ? TS_S_PAPERS_US : TS_S_PAPERS_CN] += papers;
-    if (c->collab[i])
-        t->s[TS_S_PAPERS_JOINT] += c->q[i] * p->output.rho_collab * open;
-}
+/* The floating sums of the record, in the order of ts_tally. */
+enum { TS_R_TALENT_US, TS_R_TALENT_CN, TS_R_FEAR, TS_R_PAPERS_US, TS_R_PAPERS_CN,
+       TS_R_PAPERS_JOINT, TS_R_Q_STAYERS, TS_NR };
+static const ts_sum ts_record_slot[TS_NR] = {
+    TS_S_TALENT_US, TS_S_TALENT_CN, TS_S_FEAR_US_ACAD, TS_S_PAPERS_US, TS_S_PAPERS_CN,
+    TS_S_PAPERS_JOINT, TS_S_Q_STAYERS};
 
-/* MODEL 4 step 4: end-of-year state of an active agent into the tally. */
-static inline void ts_record_row(const ts_year *y, const ts_cols *c, size_t i, int moved,
-                                 ts_tally *t) {
-    int loc = c->loc[i], us = loc == TS_LOC_US;
-    float q = c->q[i];
-    t->n[TS_C_STOCK + loc * 4 + c->stage[i]]++;
-    t->n[TS_C_STOCK + loc * 4 + 3]++;
-    t->s[us ? TS_S_TALENT_US : TS_S_TALENT_CN] += q;
-    if (q >= y->top_q) {
-        t->n[TS_C_TOP_ALL]++;
-        t->n[TS_C_TOP_US] += us;
+/* The tally's floating sums over the same rows: the terms of every row in
+ * lanes (x[r][j], 0.0 where a row adds nothing), then each sum formed in
+ * row order. Adding +0.0 to a sum of non-negative terms leaves its bits as
+ * they are, so the sums are those of adding the terms of the rows that
+ * have them. */
+static inline void ts_record_sums(const ts_year *y, const ts_cols *cols, size_t i0, size_t m,
+                                  const uint8_t *alive, const uint8_t *moved,
+                                  double (*restrict x)[TS_CHUNK], ts_tally *t) {
+    const ts_params *p = y->p;
+    const uint8_t *restrict loc = cols->loc + i0, *restrict stage = cols->stage + i0,
+                            *restrict sector = cols->sector + i0, *restrict visa = cols->visa + i0,
+                            *restrict collab = cols->collab + i0;
+    const float *restrict q = cols->q + i0, *restrict h = cols->h + i0;
+    const double f_visa = y->f_us[0], f_cit = y->f_us[1], f_cn = p->funding.cn_level;
+    const double open = p->collaboration.openness, rc = p->output.rho_collab,
+                 rf = p->output.rho_fund, data = p->output.cn_data_advantage;
+    for (size_t j = 0; j < m; j++) {
+        const int us = loc[j] == TS_LOC_US, a = alive[j];
+        const int res = a & (stage[j] != TS_STAGE_STUDENT);
+        const double qj = q[j];
+        const double f = us ? (visa[j] == TS_VISA_CITIZEN ? f_cit : f_visa) : f_cn;
+        const double papers = qj * (1.0 + rf * f) * (1.0 + rc * open * collab[j]) *
+                              (1.0 + (us ? 0.0 : data));
+        x[TS_R_TALENT_US][j] = a & us ? qj : 0.0;
+        x[TS_R_TALENT_CN][j] = a & !us ? qj : 0.0;
+        x[TS_R_PAPERS_US][j] = res & us ? papers : 0.0;
+        x[TS_R_PAPERS_CN][j] = res & !us ? papers : 0.0;
+        x[TS_R_PAPERS_JOINT][j] = res & collab[j] ? qj * rc * open : 0.0;
+        x[TS_R_Q_STAYERS][j] = res & us & !moved[j] ? qj : 0.0;
+        x[TS_R_FEAR][j] = res & us & (sector[j] != TS_SECTOR_INDUSTRY) ? (double)h[j] : 0.0;
     }
-    if (c->grad_in_us[i] && c->grad_year[i] == y->year - 5) {
-        t->n[TS_C_COHORT_ALL]++;
-        t->n[TS_C_COHORT_US] += us;
-    }
-    if (c->stage[i] == TS_STAGE_STUDENT)
-        return;
-    double f = us ? ts_f_us_row(y->p, c, i) : y->p->funding.cn_level;
-    ts_record_output(y, c, i, f, t);
-    if (!us)
-        return;
-    if (!moved) {
-        t->n[TS_C_STAYERS]++;
-        t->s[TS_S_Q_STAYERS] += q;
-    }
-    if (c->sector[i] == TS_SECTOR_INDUSTRY)
-        t->n[TS_C_US_INDUSTRY]++;
-    else
-        ts_record_survey(y, c, i, f, t);
+    double sum[TS_NR];
+    for (int r = 0; r < TS_NR; r++)
+        sum[r] = t->s[ts_record_slot[r]];
+    for (size_t j = 0; j < m; j++)
+        for (int r = 0; r < TS_NR; r++)
+            sum[r] += x[r][j];
+    for (int r = 0; r < TS_NR; r++)
+        t->s[ts_record_slot[r]] = sum[r];
 }
 
 /* Moves rows [from, from+n) to rows [to, to+n) (to <= from) in every column. */
@@ -642,13 +696,11 @@ static inline void ts_rows_move(const ts_cols *c, size_t to, size_t from, size_t
 #undef TS_ROWS_MOVE_
 }
 
-/* MODEL 4 step 4: the survivors into the tally, in row order. */
-static inline void ts_pass_record(const ts_year *y, const ts_cols *cols, size_t i0, size_t m,
-                                  const ts_chunk *k, ts_tally *t) {
-    const ts_cols cl = *cols, *c = &cl;
-    for (size_t j = 0; j < m; j++)
-        if (k->alive[j])
-            ts_record_row(y, c, i0 + j, k->moved[j], t);
+/* MODEL 4 step 4: the survivors into the tally. */
+static inline void ts_pass_record(const ts_year *y, const ts_cols *c, size_t i0, size_t m,
+                                  ts_chunk *k, ts_tally *t) {
+    ts_record_counts(y, c, i0, m, k->alive, k->moved, t);
+    ts_record_sums(y, c, i0, m, k->alive, k->moved, k->r, t);
 }
 
 /* Moves the survivors down to rows out, out+1, ..., a run of consecutive
