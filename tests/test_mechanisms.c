@@ -456,6 +456,44 @@ Test(mech, utility_us_has_talent_us_log_q) {
     cr_expect_eq(ts_util_cn(&Y, &a, 0), c0, "V_CN below the threshold ignores q");
 }
 
+/* Guards the federal ban in V_US (MODEL 5, F_US): under federal_ban
+ * noncitizens a citizen, in the US or in China, keeps its V_US of no ban,
+ * while a non-citizen (TEMP, PERMANENT, or visa NONE in China) loses exactly
+ * β_fund us_federal_access; under all every agent loses it. Distinctive
+ * weights, so the drop is neither β_fund nor the access alone. */
+Test(mech, utility_us_federal_ban_spares_only_citizens) {
+    P.utility.fund = 1.1;
+    P.funding.us_federal_access = 0.9;
+    const double drop = 1.1 * 0.9;
+    static const struct {
+        ts_loc loc;
+        ts_visa visa;
+    } who[] = {{TS_LOC_US, TS_VISA_CITIZEN}, {TS_LOC_CN, TS_VISA_CITIZEN},
+               {TS_LOC_US, TS_VISA_TEMP},    {TS_LOC_US, TS_VISA_PERMANENT},
+               {TS_LOC_CN, TS_VISA_NONE}};
+    for (size_t k = 0; k < sizeof who / sizeof *who; k++) {
+        ts_agent a = make_agent(0, who[k].loc, TS_STAGE_EARLY);
+        a.visa = (uint8_t)who[k].visa;
+        a.years_in_us = 4;
+        double v[3]; /* V_US by ts_federal_ban */
+        for (int ban = TS_BAN_NONE; ban <= TS_BAN_ALL; ban++) {
+            P.funding.federal_ban = ban;
+            setup_year(0.0);
+            v[ban] = ts_util_us(&Y, &a, 0);
+        }
+        int citizen = who[k].visa == TS_VISA_CITIZEN;
+        double lost = v[TS_BAN_NONE] - v[TS_BAN_NONCITIZENS];
+        if (citizen)
+            cr_expect_eq(lost, 0.0, "agent %zu, a citizen: noncitizens ban costs %.15g", k, lost);
+        else
+            cr_expect(fabs(lost - drop) <= 1e-12, "agent %zu: noncitizens ban costs %.15g, "
+                      "not %.15g", k, lost, drop);
+        lost = v[TS_BAN_NONE] - v[TS_BAN_ALL];
+        cr_expect(fabs(lost - drop) <= 1e-12, "agent %zu: ban on all costs %.15g, not %.15g", k,
+                  lost, drop);
+    }
+}
+
 Test(mech, promotion_probability_and_ceiling) {
     P.career.attrition.early = 0.0;
     P.career.review_rate = 0.0;
