@@ -455,7 +455,7 @@ void ts_scenario_params_at(const ts_scenario *sc, int64_t year,
                            ts_params *out) {
     *out = sc->base;
     for (size_t i = 0; i < sc->npolicies; i++) {
-        const ts_policy *pol = &sc->policies[i];
+        const ts_policy *pol = sc->policies + i; /* later policies win */
         int64_t to = pol->to_open ? sc->base.years.end : pol->to;
         if (year < pol->from || year > to)
             continue;
