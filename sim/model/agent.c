@@ -16,6 +16,8 @@ size_t ts_agent_bytes(void) {
     return n;
 }
 
+void ts_agent_derive(ts_agent *a) { a->lq = ts_m_log(a->q); }
+
 ts_cols ts_cols_of_agent(ts_agent *a) {
     ts_cols c;
 #define TS_COL_OF_(type, name, doc) c.name = &a->name;
@@ -95,8 +97,8 @@ void ts_agent_birth(const ts_year *y, const ts_cols *c, size_t i, uint32_t idx,
                   .visa = loc == TS_LOC_US ? TS_VISA_STUDENT : TS_VISA_NONE};
     ts_draws d;
     ts_draws_init(&d, y->seed, y->rep, idx, group, (uint32_t)y->year);
-    ts_birth_draws(y, ts_draw_word(&d, TS_D_Q), ts_draw_word(&d, TS_D_SENS), &a.q, &a.sens,
-                   &a.h);
+    ts_birth_draws(y, ts_draw_word(&d, TS_D_Q), ts_draw_word(&d, TS_D_SENS), &a.q, &a.lq,
+                   &a.sens, &a.h);
     ts_cols_put(c, i, &a);
 }
 
@@ -157,6 +159,7 @@ size_t ts_agents_year(const ts_year *y, const ts_cols *c, size_t n, ts_tally *t)
 }
 
 void ts_agent_year(const ts_year *y, ts_agent *a, ts_tally *t) {
+    ts_agent_derive(a);
     ts_cols one = ts_cols_of_agent(a);
     a->active = (uint8_t)ts_agents_year(y, &one, 1, t);
 }
@@ -174,7 +177,8 @@ void ts_agent_record(const ts_year *y, const ts_agent *a, int moved, ts_tally *t
 
 /* A chunk of one agent whose pre-drawn blocks are d's, alive, at the start
  * of its year (ts_pass_us done). */
-static void chunk_of(const ts_agent *a, ts_draws *d, ts_chunk *k) {
+static void chunk_of(ts_agent *a, ts_draws *d, ts_chunk *k) {
+    ts_agent_derive(a);
     memset(k, 0, sizeof *k);
     for (unsigned b = 0; b < TS_PREDRAWN; b++)
         for (unsigned w = 0; w < 4; w++)
@@ -219,18 +223,21 @@ int ts_mech_visa(const ts_year *y, ts_agent *a, ts_draws *d) {
 
 double ts_util_us(const ts_year *y, const ts_agent *a, int at_graduation) {
     ts_agent copy = *a;
+    ts_agent_derive(&copy);
     ts_cols one = ts_cols_of_agent(&copy);
     return ts_util_us_of(&y->u, ts_util_in_row(&one, 0), at_graduation);
 }
 
 double ts_util_cn(const ts_year *y, const ts_agent *a, int relief) {
     ts_agent copy = *a;
+    ts_agent_derive(&copy);
     ts_cols one = ts_cols_of_agent(&copy);
     return ts_util_cn_of(&y->u, ts_util_in_row(&one, 0), relief);
 }
 
 double ts_move_prob(const ts_year *y, const ts_agent *a, int at_graduation, int relief) {
     ts_agent copy = *a;
+    ts_agent_derive(&copy);
     ts_cols one = ts_cols_of_agent(&copy);
     return ts_move_prob_of(y, ts_util_in_row(&one, 0), at_graduation, relief);
 }

@@ -31,6 +31,7 @@ typedef enum {
  * saturate at 255. */
 #define TS_COLUMNS(X)                                                              \
     X(float, q, "talent, exp(talent_sigma z), fixed")                              \
+    X(double, lq, "ln q of the stored q, fixed (no pass takes a logarithm)")       \
     X(float, sens, "sensitivity to suspicion, mean 1, fixed")                      \
     X(float, h, "perceived hostility in [0, 1]")                                   \
     X(uint32_t, idx, "agent id, part 1: index within its group")                   \
@@ -65,6 +66,10 @@ typedef struct {
 
 /* Bytes of state per agent: the sum of the column widths. */
 size_t ts_agent_bytes(void);
+
+/* Sets the fields of a record that follow from others (lq from q), for
+ * hand-made agents. */
+void ts_agent_derive(ts_agent *a);
 
 /* A population of one: the columns point at a's fields. */
 ts_cols ts_cols_of_agent(ts_agent *a);

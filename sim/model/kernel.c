@@ -48,7 +48,8 @@ void TS_KERNEL(ts_kernel_births)(const ts_year *y, const ts_cols *cols, size_t f
         ts_philox_rows(y, c, i0, m, (unsigned)TS_D_Q >> 2, w);
         for (size_t j = 0; j < m; j++) {
             size_t i = i0 + j;
-            ts_birth_draws(y, w[TS_D_Q & 3][j], w[TS_D_SENS & 3][j], &c->q[i], &c->sens[i], &c->h[i]);
+            ts_birth_draws(y, w[TS_D_Q & 3][j], w[TS_D_SENS & 3][j], &c->q[i], &c->lq[i],
+                           &c->sens[i], &c->h[i]);
         }
     }
 }

@@ -45,6 +45,7 @@ typedef struct {
     uint8_t loc[TS_CHUNK], visa[TS_CHUNK], stage[TS_CHUNK], yis[TS_CHUNK], yius[TS_CHUNK],
         collab[TS_CHUNK];
     float h[TS_CHUNK], q[TS_CHUNK];
+    double lq[TS_CHUNK];
 } ts_util_rows;
 
 /* A pass that applies to few agents of a chunk selects them (ts_select: the
@@ -119,11 +120,12 @@ static inline void ts_philox_rows(const ts_year *y, const ts_cols *c, size_t i0,
  * from the words of slots TS_D_Q and TS_D_SENS; h is the expected hostility
  * clip(sens s, 0, 1). */
 static inline void ts_birth_draws(const ts_year *y, uint32_t wq, uint32_t ws, float *q,
-                                  float *sens, float *h) {
+                                  double *lq, float *sens, float *h) {
     const double ts = y->p->population.talent_sigma, ss = y->p->suspicion.sens_sigma;
     float qv = (float)ts_m_exp(ts * ts_m_norm_quantile(ts_u01(wq)));
     float sv = (float)ts_m_exp(ss * ts_m_norm_quantile(ts_u01(ws)) - 0.5 * ss * ss);
     *q = qv;
+    *lq = ts_m_log(qv);
     *sens = sv;
     *h = (float)ts_clip01(sv * y->s);
 }
@@ -207,12 +209,12 @@ static inline void ts_record_move(const ts_cols *c, size_t i, uint8_t stage0, in
  * its own column pointers. */
 typedef struct {
     int loc, visa, stage, years_in_stage, years_in_us, collab;
-    double h, q;
+    double h, q, lq;
 } ts_util_in;
 
 static inline ts_util_in ts_util_in_row(const ts_cols *c, size_t i) {
     return (ts_util_in){c->loc[i], c->visa[i], c->stage[i], c->years_in_stage[i],
-                        c->years_in_us[i], c->collab[i], c->h[i], c->q[i]};
+                        c->years_in_us[i], c->collab[i], c->h[i], c->q[i], c->lq[i]};
 }
 
 /* The utility inputs of the selected rows into g, lane s for row sel[s]. */
@@ -228,12 +230,13 @@ static inline void ts_gather_util(const ts_cols *c, size_t i0, const uint16_t *s
         g->collab[s] = c->collab[i];
         g->h[s] = c->h[i];
         g->q[s] = c->q[i];
+        g->lq[s] = c->lq[i];
     }
 }
 
 static inline ts_util_in ts_util_in_lane(const ts_util_rows *g, size_t s) {
     return (ts_util_in){g->loc[s], g->visa[s], g->stage[s], g->yis[s], g->yius[s],
-                        g->collab[s], g->h[s], g->q[s]};
+                        g->collab[s], g->h[s], g->q[s], g->lq[s]};
 }
 
 /* V_US = β_fund F_US + β_collab openness collab + β_eco A_US
@@ -248,7 +251,7 @@ static inline double ts_util_us_of(const ts_util *u, ts_util_in a, int at_gradua
     int stuck = (a.stage == TS_STAGE_EARLY) & (a.years_in_stage >= u->stuck_years);
     double ties = (a.years_in_us < 10 ? a.years_in_us : 10) / 10.0;
     double fund = citizen ? u->fund_cit : u->fund_visa;
-    return fund + u->collab * a.collab + u->eco_us + u->talent_us * ts_m_log(a.q) - u->fear * a.h -
+    return fund + u->collab * a.collab + u->eco_us + u->talent_us * a.lq - u->fear * a.h -
            u->visa * temp - u->stuck * stuck + u->ties * ties - u->move_cost * in_cn;
 }
 
@@ -414,20 +417,20 @@ static inline void ts_pass_promote(const ts_year *y, const ts_cols *cols, size_t
     const double rate_us = y->promote[TS_LOC_US], rate_cn = y->promote[TS_LOC_CN];
     const int min_years = (int)y->p->career.promote_min_years;
     const uint8_t *restrict loc = cols->loc + i0;
-    const float *restrict q = cols->q + i0;
+    const double *restrict lq = cols->lq + i0;
     uint8_t *restrict stage = cols->stage + i0, *restrict yis = cols->years_in_stage + i0;
     for (size_t j = 0; j < m; j++)
         k->flag[j] = k->alive[j] & (stage[j] == TS_STAGE_EARLY) & (yis[j] >= min_years);
     size_t ns = ts_select(k->flag, m, k->sel);
-    double *restrict rate = k->x[0], *restrict qv = k->x[1], *restrict uv = k->x[2];
+    double *restrict rate = k->x[0], *restrict qv = k->x[1], *restrict uv = k->x[2]; /* qv: ln q */
     for (size_t s = 0; s < ns; s++) {
         size_t j = k->sel[s];
         rate[s] = loc[j] == TS_LOC_US ? rate_us : rate_cn;
-        qv[s] = q[j];
+        qv[s] = lq[j];
         uv[s] = ts_u01(ts_pre(k, TS_D_PROMOTE, j));
     }
     for (size_t s = 0; s < ns; s++) {
-        double pr = rate[s] * ts_m_exp(pt * ts_m_log(qv[s]));
+        double pr = rate[s] * ts_m_exp(pt * qv[s]);
         k->go[s] = uv[s] < ts_m_sel(pr < 1.0, pr, 1.0);
     }
     for (size_t s = 0; s < ns; s++) {
@@ -472,12 +475,13 @@ static inline void ts_graduate_row(const ts_year *y, const ts_cols *c, size_t i,
 static inline void ts_pass_graduate(const ts_year *y, const ts_cols *cols, size_t i0, size_t m,
                                     ts_chunk *k, ts_tally *t) {
     const ts_cols cl = *cols, *c = &cl;
-    const int64_t phd = y->p->career.phd_years;
-    for (size_t j = 0; j < m; j++) {
-        size_t i = i0 + j;
-        if (k->alive[j] && c->stage[i] == TS_STAGE_STUDENT && c->years_in_stage[i] >= phd)
-            ts_graduate_row(y, c, i, k, j, t);
-    }
+    const int phd = (int)y->p->career.phd_years;
+    const uint8_t *restrict stage = c->stage + i0, *restrict yis = c->years_in_stage + i0;
+    for (size_t j = 0; j < m; j++)
+        k->flag[j] = k->alive[j] & (stage[j] == TS_STAGE_STUDENT) & (yis[j] >= phd);
+    size_t ns = ts_select(k->flag, m, k->sel);
+    for (size_t s = 0; s < ns; s++)
+        ts_graduate_row(y, c, i0 + k->sel[s], k, k->sel[s], t);
 }
 
 /* MODEL 3.6: EARLY/SENIOR agents that have neither moved nor decided this
