@@ -65,6 +65,7 @@ void ts_year_init(ts_year *y, const ts_params *p, int64_t year, uint64_t seed,
     y->offer_us = p->china.offer_rate;
     y->offer_cn = p->us.offer_rate * p->visa.work_approval;
     y->window_mask = (uint8_t)((1u << p->survey.window) - 1u);
+    y->record = 1;
     const __typeof__(p->utility) *b = &p->utility;
     int ban = p->funding.federal_ban;
     double access = p->funding.us_federal_access;
@@ -170,7 +171,7 @@ void ts_agent_record(const ts_year *y, const ts_agent *a, int moved, ts_tally *t
     const uint8_t alive = 1, moved1 = (uint8_t)(moved != 0);
     ts_record_counts(y, &one, 0, 1, &alive, &moved1, t);
     static _Thread_local double terms[7][TS_CHUNK];
-    ts_record_sums(y, &one, 0, 1, &alive, &moved1, terms, t);
+    ts_record_sums(y, &one, 0, 1, &alive, &moved1, TS_NR, terms, t);
 }
 
 /* ---- one mechanism on one record (tests) ---- */

@@ -115,6 +115,8 @@ typedef struct {
                           * US citizenship, [1] a citizen (citizens keep it abroad) */
     ts_util u;
     uint8_t window_mask; /* survey window bits */
+    int record;          /* 1 (ts_year_init): the year's metrics are kept; 0 in the
+                          * spin-up, whose tally only feeds the carry (ts_carry_update) */
 } ts_year;
 
 /* Derived constants of year t from P_t and last year's aggregates. */

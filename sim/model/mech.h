@@ -652,13 +652,13 @@ static const ts_sum ts_record_slot[TS_NR] = {
     TS_S_TALENT_US, TS_S_TALENT_CN, TS_S_FEAR_US_ACAD, TS_S_PAPERS_US, TS_S_PAPERS_CN,
     TS_S_PAPERS_JOINT, TS_S_Q_STAYERS};
 
-/* The tally's floating sums over the same rows: the terms of every row in
+/* The tally's first nr floating sums over the same rows: the terms of every row in
  * lanes (x[r][j], 0.0 where a row adds nothing), then each sum formed in
  * row order. Adding +0.0 to a sum of non-negative terms leaves its bits as
  * they are, so the sums are those of adding the terms of the rows that
  * have them. */
 static inline void ts_record_sums(const ts_year *y, const ts_cols *cols, size_t i0, size_t m,
-                                  const uint8_t *alive, const uint8_t *moved,
+                                  const uint8_t *alive, const uint8_t *moved, int nr,
                                   double (*restrict x)[TS_CHUNK], ts_tally *t) {
     const ts_params *p = y->p;
     const uint8_t *restrict loc = cols->loc + i0, *restrict stage = cols->stage + i0,
@@ -684,12 +684,12 @@ static inline void ts_record_sums(const ts_year *y, const ts_cols *cols, size_t 
         x[TS_R_FEAR][j] = res & us & (sector[j] != TS_SECTOR_INDUSTRY) ? (double)h[j] : 0.0;
     }
     double sum[TS_NR];
-    for (int r = 0; r < TS_NR; r++)
+    for (int r = 0; r < nr; r++)
         sum[r] = t->s[ts_record_slot[r]];
     for (size_t j = 0; j < m; j++)
-        for (int r = 0; r < TS_NR; r++)
+        for (int r = 0; r < nr; r++)
             sum[r] += x[r][j];
-    for (int r = 0; r < TS_NR; r++)
+    for (int r = 0; r < nr; r++)
         t->s[ts_record_slot[r]] = sum[r];
 }
 
@@ -700,11 +700,17 @@ static inline void ts_rows_move(const ts_cols *c, size_t to, size_t from, size_t
 #undef TS_ROWS_MOVE_
 }
 
-/* MODEL 4 step 4: the survivors into the tally. */
+/* MODEL 4 step 4: the survivors into the tally; in the spin-up only the
+ * talent sums that the carry reads (the flows of the carry are counted as
+ * the moves are made). */
 static inline void ts_pass_record(const ts_year *y, const ts_cols *c, size_t i0, size_t m,
                                   ts_chunk *k, ts_tally *t) {
+    if (!y->record) {
+        ts_record_sums(y, c, i0, m, k->alive, k->moved, TS_R_TALENT_CN + 1, k->r, t);
+        return;
+    }
     ts_record_counts(y, c, i0, m, k->alive, k->moved, t);
-    ts_record_sums(y, c, i0, m, k->alive, k->moved, k->r, t);
+    ts_record_sums(y, c, i0, m, k->alive, k->moved, TS_NR, k->r, t);
 }
 
 /* Moves the survivors down to rows out, out+1, ..., a run of consecutive

@@ -78,12 +78,14 @@ static void workspace_free(ts_workspace *ws) {
     ws->n = 0;
 }
 
+/* The context of year yi of run; record says whether its metrics are kept. */
 static void year_context(ts_year *y, const ts_run *run, const ts_carry *c, size_t yi,
-                         uint32_t rep) {
+                         uint32_t rep, int record) {
     double a[2];
     ts_carry_eco(c, &run->pt[yi], a);
     ts_year_init(y, &run->pt[yi], run->year0 + (int64_t)yi, run->seed, rep, c->d_prev,
                  a[TS_LOC_US], a[TS_LOC_CN]);
+    y->record = record;
 }
 
 /* Moves the scenarios of set[0..n) that simulate year yi as set[0] does to
@@ -106,7 +108,7 @@ static int start_state(const ts_run *run, uint32_t rep, int threads, ts_state *s
     ts_year y;
     double talent0[2] = {0.0, 0.0};
     ts_carry_start(&st->carry, talent0);
-    year_context(&y, run, &st->carry, 0, rep);
+    year_context(&y, run, &st->carry, 0, rep, 1);
     if (ts_pop_init(&st->pop, &y, threads) != 0)
         return REP_NOMEM;
     ts_pop_talent(&st->pop, talent0);
@@ -146,8 +148,11 @@ static int run_set(const ts_group *g, size_t *set, size_t n, size_t yi, uint32_t
         }
         if (g->stop && *g->stop)
             return REP_STOPPED;
+        int record = 0; /* some scenario of the set keeps this year's metrics */
+        for (size_t i = 0; i < n; i++)
+            record |= yi >= g->runs[set[i]].nspin;
         ts_year y;
-        year_context(&y, lead, &st->carry, yi, rep);
+        year_context(&y, lead, &st->carry, yi, rep, record);
         ts_tally sum;
         if (ts_pop_year(&st->pop, &y, threads, &sum) != 0)
             return REP_NOMEM;
