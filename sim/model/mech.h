@@ -71,10 +71,22 @@ typedef struct {
     ts_util_rows g;            /* their utility inputs */
 } ts_chunk;
 
-/* The rows j < m with f[j] != 0, in order, into sel; returns how many. */
+/* The rows j < m with f[j] != 0, in order, into sel; returns how many.
+ * Eight flags at a time are skipped when none is set (most selections are
+ * sparse). */
 static inline size_t ts_select(const uint8_t *f, size_t m, uint16_t *sel) {
-    size_t n = 0;
-    for (size_t j = 0; j < m; j++) {
+    size_t n = 0, j = 0;
+    for (; j + 8 <= m; j += 8) {
+        uint64_t any;
+        memcpy(&any, f + j, sizeof any);
+        if (!any)
+            continue;
+        for (size_t l = j; l < j + 8; l++) {
+            sel[n] = (uint16_t)l;
+            n += f[l] != 0;
+        }
+    }
+    for (; j < m; j++) {
         sel[n] = (uint16_t)j;
         n += f[j] != 0;
     }
