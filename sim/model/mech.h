@@ -26,7 +26,7 @@
 /* Agents per chunk: the unit of the passes and of the batched Philox. */
 #define TS_CHUNK 256
 /* Philox blocks drawn in batches per chunk: block 0 for every agent
- * (ts_chunk_year), block 1 for the agents alive in the US after attrition
+ * (ts_chunk_passes), block 1 for the agents alive in the US after attrition
  * (ts_pass_us) and those who move to the US during the year
  * (ts_pass_consider). The other rows of block 1 are not drawn and not read. */
 #define TS_PREDRAWN 2
@@ -743,9 +743,10 @@ static inline size_t ts_pass_compact(const ts_cols *c, size_t i0, size_t m, cons
     return out;
 }
 
-/* The whole year of rows [i0, i0+m), m <= TS_CHUNK; survivors go to rows out...; returns the next free row. */
-static inline size_t ts_chunk_year(const ts_year *y, const ts_cols *c, size_t i0, size_t m,
-                                   ts_chunk *k, size_t out, ts_tally *t) {
+/* The year of rows [i0, i0+m), m <= TS_CHUNK, up to the record; the
+ * survivors are then moved down (ts_pass_compact). */
+static inline void ts_chunk_passes(const ts_year *y, const ts_cols *c, size_t i0, size_t m,
+                                   ts_chunk *k, ts_tally *t) {
     ts_philox_rows(y, c, i0, m, 0, k->w[0]);
     ts_pass_start(c, i0, m, k, t);
     ts_pass_attrition(y, c, i0, m, k);
@@ -759,7 +760,6 @@ static inline size_t ts_chunk_year(const ts_year *y, const ts_cols *c, size_t i0
     ts_pass_consider(y, c, i0, m, k);
     ts_pass_count(c, i0, m, k);
     ts_pass_record(y, c, i0, m, k, t);
-    return ts_pass_compact(c, i0, m, k, out);
 }
 
 #endif
