@@ -170,8 +170,10 @@ void ts_agent_record(const ts_year *y, const ts_agent *a, int moved, ts_tally *t
     ts_cols one = ts_cols_of_agent(&copy);
     const uint8_t alive = 1, moved1 = (uint8_t)(moved != 0);
     ts_record_counts(y, &one, 0, 1, &alive, &moved1, t);
-    static _Thread_local double terms[7][TS_CHUNK];
-    ts_record_sums(y, &one, 0, 1, &alive, &moved1, TS_NR, terms, t);
+    static _Thread_local double terms[TS_NR][TS_CHUNK];
+    double acc[TS_NR][TS_LANES] = {{0.0}};
+    ts_record_sums(y, &one, 0, 1, &alive, &moved1, TS_NR, terms, acc);
+    ts_record_fold((const double(*)[TS_LANES])acc, t);
 }
 
 /* ---- one mechanism on one record (tests) ---- */

@@ -28,6 +28,7 @@
 #include <stdio.h>
 
 #include "agent.h"
+#include "pop.h"
 #include "tally.h"
 #include "talentsim/estimate.h"
 #include "talentsim/metrics.h"
@@ -99,7 +100,9 @@ static double replication_bytes(double peak_agents) {
 #define TS_COUNT_COL_(type, name, doc) columns += 1.0;
     TS_COLUMNS(TS_COUNT_COL_)
 #undef TS_COUNT_COL_
-    double agents = peak_agents * (double)ts_agent_bytes();
+    /* rows up to the last agent: the gaps left by agents who left are
+     * closed when the agents fill less than TS_POP_MIN_FILL of them */
+    double agents = peak_agents / TS_POP_MIN_FILL * (double)ts_agent_bytes();
     double blocks = ceil(peak_agents / TS_BLOCK) * (double)(sizeof(ts_tally) + sizeof(size_t));
     return agents + fmin(agents, columns * TS_EST_HEAP_SLACK) + 2.0 * blocks;
 }

@@ -131,6 +131,7 @@ compact_vbmi2(const ts_cols *c, size_t i0, size_t m, const ts_chunk *k, size_t o
 
 size_t TS_KERNEL(ts_kernel_year)(const ts_year *y, const ts_cols *c, size_t n, ts_tally *t) {
     ts_chunk k;
+    memset(k.acc, 0, sizeof k.acc);
     size_t out = 0;
 #ifdef TS_HAVE_VBMI2_PATH
     __builtin_cpu_init();
@@ -147,5 +148,6 @@ size_t TS_KERNEL(ts_kernel_year)(const ts_year *y, const ts_cols *c, size_t n, t
 #endif
         out = ts_pass_compact(c, i0, m, &k, out);
     }
+    ts_record_fold((const double(*)[TS_LANES])k.acc, t);
     return out;
 }

@@ -40,6 +40,16 @@ static inline double ts_logistic_(double x) { return 1.0 / (1.0 + ts_m_exp(-x));
 /* z-score of the 90th percentile of N(0,1): the top-decile talent cut. */
 #define TS_Z90 1.2815515655446004
 
+/* Partial sums per floating sum of the record (ts_record_sums). */
+#define TS_LANES 8
+
+/* The floating sums of the record, in the order of ts_tally. */
+enum { TS_R_TALENT_US, TS_R_TALENT_CN, TS_R_FEAR, TS_R_PAPERS_US, TS_R_PAPERS_CN,
+       TS_R_PAPERS_JOINT, TS_R_Q_STAYERS, TS_NR };
+static const ts_sum ts_record_slot[TS_NR] = {
+    TS_S_TALENT_US, TS_S_TALENT_CN, TS_S_FEAR_US_ACAD, TS_S_PAPERS_US, TS_S_PAPERS_CN,
+    TS_S_PAPERS_JOINT, TS_S_Q_STAYERS};
+
 /* The utility inputs (ts_util_in) of selected agents, gathered. */
 typedef struct {
     uint8_t loc[TS_CHUNK], visa[TS_CHUNK], stage[TS_CHUNK], yis[TS_CHUNK], yius[TS_CHUNK],
@@ -67,7 +77,8 @@ typedef struct {
     uint32_t idx[TS_CHUNK];    /* their ids */
     uint16_t group[TS_CHUNK];
     double x[3][TS_CHUNK];     /* their inputs of one pass */
-    double r[7][TS_CHUNK];     /* the terms of the record's floating sums (ts_record_sums) */
+    double r[TS_NR][TS_CHUNK]; /* the terms of the record's floating sums (ts_record_sums) */
+    double acc[TS_NR][TS_LANES]; /* their partial sums over the block (ts_record_fold) */
     ts_util_rows g;            /* their utility inputs */
 } ts_chunk;
 
@@ -584,9 +595,11 @@ static inline void ts_pass_count(const ts_cols *cols, size_t i0, size_t m, const
  * chunk into the tally, in two loops without data-dependent branches:
  * - the counts (ts_record_counts), in vector lanes (integer sums do not
  *   depend on their order);
- * - the floating sums (ts_record_sums), one row after another in row order,
- *   each sum in a register, so that every instruction set adds the same
- *   numbers in the same order.
+ * - the floating sums (ts_record_sums) in TS_LANES partial sums: row j of
+ *   a block adds to partial sum j % TS_LANES, in row order, and the
+ *   partial sums are added in lane order at the end of the block
+ *   (ts_record_fold); every instruction set adds the same numbers in the
+ *   same order, whatever its vector width.
  * What is recorded: stocks by location and stage, talent sums, the top
  * decile, the cohort of US graduates of t-5; for EARLY/SENIOR agents their
  * papers q (1 + rho_fund f)(1 + rho_collab openness collab)(1 +
@@ -657,21 +670,15 @@ static inline void ts_record_counts(const ts_year *y, const ts_cols *cols, size_
     t->n[TS_C_US_ACAD_COLLAB] += acollab;
 }
 
-/* The floating sums of the record, in the order of ts_tally. */
-enum { TS_R_TALENT_US, TS_R_TALENT_CN, TS_R_FEAR, TS_R_PAPERS_US, TS_R_PAPERS_CN,
-       TS_R_PAPERS_JOINT, TS_R_Q_STAYERS, TS_NR };
-static const ts_sum ts_record_slot[TS_NR] = {
-    TS_S_TALENT_US, TS_S_TALENT_CN, TS_S_FEAR_US_ACAD, TS_S_PAPERS_US, TS_S_PAPERS_CN,
-    TS_S_PAPERS_JOINT, TS_S_Q_STAYERS};
-
-/* The tally's first nr floating sums over the same rows: the terms of every row in
- * lanes (x[r][j], 0.0 where a row adds nothing), then each sum formed in
- * row order. Adding +0.0 to a sum of non-negative terms leaves its bits as
- * they are, so the sums are those of adding the terms of the rows that
- * have them. */
+/* The first nr floating sums over the same rows into the partial sums
+ * acc[r][l]: the terms of every row (x[r][j], 0.0 where a row adds
+ * nothing), then added TS_LANES rows at a time. Adding +0.0 to a sum of
+ * non-negative terms leaves its bits as they are. m is a multiple of
+ * TS_LANES but for the last chunk of a block. */
 static inline void ts_record_sums(const ts_year *y, const ts_cols *cols, size_t i0, size_t m,
                                   const uint8_t *alive, const uint8_t *moved, int nr,
-                                  double (*restrict x)[TS_CHUNK], ts_tally *t) {
+                                  double (*restrict x)[TS_CHUNK],
+                                  double (*restrict acc)[TS_LANES]) {
     const ts_params *p = y->p;
     const uint8_t *restrict loc = cols->loc + i0, *restrict stage = cols->stage + i0,
                             *restrict sector = cols->sector + i0, *restrict visa = cols->visa + i0,
@@ -695,14 +702,29 @@ static inline void ts_record_sums(const ts_year *y, const ts_cols *cols, size_t 
         x[TS_R_Q_STAYERS][j] = res & us & !moved[j] ? qj : 0.0;
         x[TS_R_FEAR][j] = res & us & (sector[j] != TS_SECTOR_INDUSTRY) ? (double)h[j] : 0.0;
     }
-    double sum[TS_NR];
-    for (int r = 0; r < nr; r++)
-        sum[r] = t->s[ts_record_slot[r]];
-    for (size_t j = 0; j < m; j++)
-        for (int r = 0; r < nr; r++)
-            sum[r] += x[r][j];
-    for (int r = 0; r < nr; r++)
-        t->s[ts_record_slot[r]] = sum[r];
+    for (int r = 0; r < nr; r++) {
+        double part[TS_LANES];
+        for (size_t l = 0; l < TS_LANES; l++)
+            part[l] = acc[r][l];
+        size_t j0 = 0;
+        for (; j0 + TS_LANES <= m; j0 += TS_LANES)
+            for (size_t l = 0; l < TS_LANES; l++)
+                part[l] += x[r][j0 + l];
+        for (size_t l = 0; j0 + l < m; l++)
+            part[l] += x[r][j0 + l];
+        for (size_t l = 0; l < TS_LANES; l++)
+            acc[r][l] = part[l];
+    }
+}
+
+/* Adds the partial sums of a block to its tally, lane 0 first. */
+static inline void ts_record_fold(const double (*acc)[TS_LANES], ts_tally *t) {
+    for (int r = 0; r < TS_NR; r++) {
+        double s = acc[r][0];
+        for (size_t l = 1; l < TS_LANES; l++)
+            s += acc[r][l];
+        t->s[ts_record_slot[r]] += s;
+    }
 }
 
 /* Moves rows [from, from+n) to rows [to, to+n) (to <= from) in every column. */
@@ -718,11 +740,11 @@ static inline void ts_rows_move(const ts_cols *c, size_t to, size_t from, size_t
 static inline void ts_pass_record(const ts_year *y, const ts_cols *c, size_t i0, size_t m,
                                   ts_chunk *k, ts_tally *t) {
     if (!y->record) {
-        ts_record_sums(y, c, i0, m, k->alive, k->moved, TS_R_TALENT_CN + 1, k->r, t);
+        ts_record_sums(y, c, i0, m, k->alive, k->moved, TS_R_TALENT_CN + 1, k->r, k->acc);
         return;
     }
     ts_record_counts(y, c, i0, m, k->alive, k->moved, t);
-    ts_record_sums(y, c, i0, m, k->alive, k->moved, TS_NR, k->r, t);
+    ts_record_sums(y, c, i0, m, k->alive, k->moved, TS_NR, k->r, k->acc);
 }
 
 /* Moves the survivors down to rows out, out+1, ..., a run of consecutive

@@ -14,7 +14,7 @@ void ts_pop_free(ts_pop *pop) {
     TS_COLUMNS(TS_COL_FREE_)
 #undef TS_COL_FREE_
     free(pop->tallies);
-    free(pop->kept);
+    free(pop->len);
     memset(pop, 0, sizeof *pop);
 }
 
@@ -49,9 +49,9 @@ static int pop_reserve(ts_pop *pop, size_t extra) {
         ts_tally *t = realloc(pop->tallies, nb * sizeof *t);
         if (t)
             pop->tallies = t;
-        size_t *k = realloc(pop->kept, nb * sizeof *k);
+        size_t *k = realloc(pop->len, nb * sizeof *k);
         if (k)
-            pop->kept = k;
+            pop->len = k;
         if (!t || !k)
             return -1;
         pop->bcap = nb;
@@ -66,8 +66,17 @@ int ts_pop_copy(ts_pop *dst, const ts_pop *src) {
 #define TS_COL_COPY_(type, name, doc) memcpy(dst->c.name, src->c.name, src->n * sizeof(type));
     TS_COLUMNS(TS_COL_COPY_)
 #undef TS_COL_COPY_
+    memcpy(dst->len, src->len, nblocks(src->n) * sizeof *dst->len);
     dst->n = src->n;
+    dst->live = src->live;
     return 0;
+}
+
+/* len[] of full blocks for rows [0, n) without gaps. */
+static void set_full(ts_pop *pop, size_t n) {
+    for (size_t b = 0; b < nblocks(n); b++)
+        pop->len[b] = n - b * TS_BLOCK < TS_BLOCK ? n - b * TS_BLOCK : TS_BLOCK;
+    pop->n = n;
 }
 
 /* round(count * fraction), or -1 when that is beyond any population. */
@@ -99,7 +108,8 @@ int ts_pop_init(ts_pop *pop, const ts_year *y, int threads) {
             g++;
         ts_agent_init(y, c, (size_t)i, (uint32_t)i, (ts_loc)(g / 3), (ts_stage)(g % 3));
     }
-    pop->n = (size_t)first[6];
+    set_full(pop, (size_t)first[6]);
+    pop->live = pop->n;
     return 0;
 }
 
@@ -107,20 +117,20 @@ void ts_pop_talent(const ts_pop *pop, double out[2]) {
     out[0] = out[1] = 0.0;
     for (size_t b = 0; b < nblocks(pop->n); b++) {
         double part[2] = {0.0, 0.0};
-        size_t end = (b + 1) * TS_BLOCK < pop->n ? (b + 1) * TS_BLOCK : pop->n;
-        for (size_t i = b * TS_BLOCK; i < end; i++)
+        for (size_t i = b * TS_BLOCK; i < b * TS_BLOCK + pop->len[b]; i++)
             part[pop->c.loc[i]] += pop->c.q[i];
         out[0] += part[0];
         out[1] += part[1];
     }
 }
 
-/* Moves the kept[b] survivors at the front of every block down to close the
- * gaps, in block order. */
-static void pop_close_gaps(ts_pop *pop, size_t nb) {
-    size_t to = nb > 0 ? pop->kept[0] : 0;
+/* Moves the agents at the front of every block down to close the gaps,
+ * in block order; the blocks are then full but for the last. */
+static void pop_close_gaps(ts_pop *pop) {
+    size_t nb = nblocks(pop->n);
+    size_t to = nb > 0 ? pop->len[0] : 0;
     for (size_t b = 1; b < nb; b++) {
-        size_t from = b * TS_BLOCK, k = pop->kept[b];
+        size_t from = b * TS_BLOCK, k = pop->len[b];
         if (to != from && k > 0) {
 #define TS_COL_CLOSE_(type, name, doc) \
             memmove(pop->c.name + to, pop->c.name + from, k * sizeof(type));
@@ -129,7 +139,7 @@ static void pop_close_gaps(ts_pop *pop, size_t nb) {
         }
         to += k;
     }
-    pop->n = to;
+    set_full(pop, to);
 }
 
 int ts_pop_year(ts_pop *pop, const ts_year *y, int threads, ts_tally *sum) {
@@ -143,11 +153,14 @@ int ts_pop_year(ts_pop *pop, const ts_year *y, int threads, ts_tally *sum) {
     if (pop_reserve(pop, (size_t)in[0] + (size_t)in[1]) != 0)
         return -1;
     const ts_cols *c = &pop->c;
-    size_t born = pop->n, n = born + (size_t)in[0] + (size_t)in[1], nb = nblocks(n);
+    size_t born = pop->n, nbirth = (size_t)in[0] + (size_t)in[1], n = born + nbirth;
+    size_t nb = nblocks(n);
+    /* the births extend the last block and fill new ones */
+    for (size_t b = born / TS_BLOCK; b < nb; b++)
+        pop->len[b] = n - b * TS_BLOCK < TS_BLOCK ? n - b * TS_BLOCK : TS_BLOCK;
     uint16_t group[2] = {ts_agent_group(y->year, TS_LOC_US), ts_agent_group(y->year, TS_LOC_CN)};
     ts_year_kernel kernel = ts_kernel_year();
     ts_births_kernel births = ts_kernel_births();
-    size_t nbirth = (size_t)in[0] + (size_t)in[1];
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
         /* MODEL 4 step 2: this year's students, US then CN, by chunk */
@@ -164,24 +177,29 @@ int ts_pop_year(ts_pop *pop, const ts_year *y, int threads, ts_tally *sum) {
         /* MODEL 4 step 3, block by block */
 #pragma omp for schedule(dynamic, 1)
         for (size_t b = 0; b < nb; b++) {
-            size_t i0 = b * TS_BLOCK, m = n - i0 < TS_BLOCK ? n - i0 : TS_BLOCK;
+            size_t i0 = b * TS_BLOCK;
             ts_cols part;
 #define TS_COL_PART_(type, name, doc) part.name = c->name + i0;
             TS_COLUMNS(TS_COL_PART_)
 #undef TS_COL_PART_
             memset(&pop->tallies[b], 0, sizeof pop->tallies[b]);
-            pop->kept[b] = kernel(y, &part, m, &pop->tallies[b]);
+            pop->len[b] = kernel(y, &part, pop->len[b], &pop->tallies[b]);
         }
     }
     memset(sum, 0, sizeof *sum);
+    size_t live = 0;
     for (size_t b = 0; b < nb; b++) {
         for (int k = 0; k < TS_NCOUNT; k++)
             sum->n[k] += pop->tallies[b].n[k];
         for (int k = 0; k < TS_NSUM; k++)
             sum->s[k] += pop->tallies[b].s[k];
+        live += pop->len[b];
     }
     sum->n[TS_C_INFLOW_US] = in[0];
     sum->n[TS_C_INFLOW_CN] = in[1];
-    pop_close_gaps(pop, nb);
+    pop->live = live;
+    pop->n = nb > 0 ? (nb - 1) * TS_BLOCK + pop->len[nb - 1] : 0;
+    if ((double)live < TS_POP_MIN_FILL * (double)pop->n)
+        pop_close_gaps(pop);
     return 0;
 }

@@ -2,9 +2,17 @@
  * births, shrunk every year to the agents still active, and copied whole
  * for a snapshot (shared prefixes, sim.c).
  *
- * Internal to the engine. Determinism: the kernel forms each block of
- * TS_BLOCK agents' floating sums in agent order, and the blocks' tallies are
- * added in block order, so the result is the same for any thread count. */
+ * Layout: block b holds rows [b TS_BLOCK, (b + 1) TS_BLOCK); its len[b]
+ * agents, all active between years, are the first rows of the block, in
+ * agent order. A year moves each block's survivors to the front of the
+ * block; the gaps between blocks are closed only when the active agents
+ * fill less than TS_POP_MIN_FILL of the rows up to the last one, so most
+ * years move no block. Births go after the last agent.
+ *
+ * Internal to the engine. Determinism: the kernel forms each block's
+ * floating sums in agent order, the blocks' tallies are added in block
+ * order, and where the blocks start depends on the agents only, so the
+ * result is the same for any thread count. */
 #ifndef TS_POP_H
 #define TS_POP_H
 
@@ -13,11 +21,17 @@
 #include "agent.h"
 #include "tally.h"
 
+/* Least share of the rows up to the last agent that hold active agents
+ * between years: at 38 bytes of columns, at most 43.5 bytes per agent. */
+#define TS_POP_MIN_FILL 0.875
+
 typedef struct {
     ts_cols c;
-    size_t n, cap;      /* agents (all active between years), capacity */
+    size_t n, cap;      /* rows up to the last agent (the end of the last block's agents),
+                         * capacity */
+    size_t live;        /* active agents */
     ts_tally *tallies;  /* one per block */
-    size_t *kept;       /* survivors per block */
+    size_t *len;        /* agents per block, at its front */
     size_t bcap;        /* blocks the two arrays above hold */
 } ts_pop;
 
