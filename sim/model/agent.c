@@ -131,15 +131,16 @@ static void init_us_status(const ts_params *p, ts_agent *a, ts_draws *d) {
 
 /* MODEL 2b. Initial agents are group 0; draws are keyed by the first
  * simulated year (years.start - years.spinup). */
-void ts_agent_init(const ts_year *y, const ts_cols *c, size_t i, uint32_t idx, ts_loc loc,
-                   ts_stage stage) {
+void ts_agent_init(const ts_year *y, const ts_cols *c, size_t i, ts_loc loc, ts_stage stage) {
     const ts_params *p = y->p;
     ts_agent a;
-    ts_cols one = ts_cols_of_agent(&a);
-    ts_agent_birth(y, &one, 0, idx, 0, loc, stage);
+#define TS_COL_GET_(type, name, doc) a.name = c->name[i];
+    TS_COLUMNS(TS_COL_GET_)
+#undef TS_COL_GET_
+    a.stage = (uint8_t)stage;
     a.active = 1;
     ts_draws d;
-    ts_draws_init(&d, y->seed, y->rep, idx, 0, (uint32_t)y->year);
+    ts_draws_init(&d, y->seed, y->rep, a.idx, 0, (uint32_t)y->year);
     static const unsigned yis_span[3] = {0, 10, 20}; /* student span is phd_years */
     unsigned span = stage == TS_STAGE_STUDENT ? (unsigned)p->career.phd_years : yis_span[stage];
     a.years_in_stage = (uint8_t)ts_draw_int(&d, TS_D_INIT_YIS, span);

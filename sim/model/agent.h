@@ -131,10 +131,10 @@ uint16_t ts_agent_group(int64_t year, ts_loc loc);
 void ts_agent_birth(const ts_year *y, const ts_cols *c, size_t i, uint32_t idx,
                     uint16_t group, ts_loc loc, ts_stage stage);
 
-/* Initial state of an agent of the start population (MODEL 2b) into row i;
- * y is the first simulated year. */
-void ts_agent_init(const ts_year *y, const ts_cols *c, size_t i, uint32_t idx, ts_loc loc,
-                   ts_stage stage);
+/* Initial state of an agent of the start population (MODEL 2b) in row i,
+ * which holds the agent as born in group 0 at loc (ts_kernel_births); y is
+ * the first simulated year. */
+void ts_agent_init(const ts_year *y, const ts_cols *c, size_t i, ts_loc loc, ts_stage stage);
 
 /* One year (MODEL 4 step 3, then the record of step 4) for the agents
  * [0, n) of c, all active; the survivors are moved to the front, in order,

@@ -101,12 +101,30 @@ int ts_pop_init(ts_pop *pop, const ts_year *y, int threads) {
     if (pop_reserve(pop, (size_t)first[6]) != 0)
         return -1;
     const ts_cols *c = &pop->c;
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-    for (int64_t i = 0; i < first[6]; i++) {
-        int g = 0;
-        while (i >= first[g + 1])
-            g++;
-        ts_agent_init(y, c, (size_t)i, (uint32_t)i, (ts_loc)(g / 3), (ts_stage)(g % 3));
+    ts_births_kernel births = ts_kernel_births();
+    const int64_t nchunk = (first[6] + TS_CHUNK - 1) / TS_CHUNK;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+        /* born in group 0 (agent id = row), by chunk, a chunk split where
+         * its rows change location */
+#pragma omp for schedule(static)
+        for (int64_t b = 0; b < nchunk; b++) {
+            int64_t lo = b * TS_CHUNK, hi = lo + TS_CHUNK < first[6] ? lo + TS_CHUNK : first[6];
+            for (int l = 0; l < 2; l++) {
+                int64_t s = lo > first[3 * l] ? lo : first[3 * l];
+                int64_t e = hi < first[3 * l + 3] ? hi : first[3 * l + 3];
+                if (s < e)
+                    births(y, c, (size_t)s, (size_t)(e - s), (uint32_t)s, 0, (ts_loc)l);
+            }
+        }
+        /* then their stage and the rest of MODEL 2b */
+#pragma omp for schedule(static)
+        for (int64_t i = 0; i < first[6]; i++) {
+            int g = 0;
+            while (i >= first[g + 1])
+                g++;
+            ts_agent_init(y, c, (size_t)i, (ts_loc)(g / 3), (ts_stage)(g % 3));
+        }
     }
     set_full(pop, (size_t)first[6]);
     pop->live = pop->n;
