@@ -2,7 +2,8 @@
  *
  * Determinism: every draw is keyed by (seed, replication, agent, year,
  * decision) (rng.h), integer tallies are order-free, and floating sums are
- * formed per fixed block of TS_BLOCK agents and added in block order. So a
+ * formed per block of TS_BLOCK rows (pop.h), in a fixed order of partial
+ * sums, and added in block order. So a
  * replication gives the same bits whether its blocks run on one thread or
  * many, and whether replications run one after another or side by side. */
 #include <math.h>

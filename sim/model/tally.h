@@ -50,8 +50,8 @@ typedef enum {
     TS_NSUM
 } ts_sum;
 
-/* Agents per tally block: the engine forms floating sums per block of this
- * many agents and adds the blocks in order (sim.c). */
+/* Rows per block (pop.h): the engine forms floating sums per block of this
+ * many rows and adds the blocks in order (sim.c). */
 #define TS_BLOCK 4096
 
 typedef struct {
