@@ -624,50 +624,35 @@ static inline void ts_record_counts(const ts_year *y, const ts_cols *cols, size_
                  bw = p->survey.ban_weight;
     const int cohort_year = (int)(y->year - 5);
     const uint8_t window = y->window_mask;
-    int32_t st[2][3] = {{0}}, top = 0, top_us = 0, coh = 0, coh_us = 0, stay = 0, ind = 0,
-            acad_n = 0, unsafe = 0, cons = 0, worry = 0, grant = 0, acollab = 0;
+    int32_t n[TS_NCOUNT] = {0}; /* this chunk's counts, added to t at the end */
     for (size_t j = 0; j < m; j++) {
         const int a = alive[j], us = loc[j] == TS_LOC_US, aus = a & us, acn = a & !us;
         for (int s = 0; s < 3; s++) {
-            st[0][s] += aus & (stage[j] == s);
-            st[1][s] += acn & (stage[j] == s);
+            n[TS_C_STOCK + s] += aus & (stage[j] == s);
+            n[TS_C_STOCK + 4 + s] += acn & (stage[j] == s);
         }
+        n[TS_C_STOCK_US_TOTAL] += aus;
+        n[TS_C_STOCK_CN_TOTAL] += acn;
         const int tp = a & (q[j] >= top_q);
-        top += tp;
-        top_us += tp & us;
+        n[TS_C_TOP_ALL] += tp;
+        n[TS_C_TOP_US] += tp & us;
         const int c5 = a & (gius[j] != 0) & (gy[j] == cohort_year);
-        coh += c5;
-        coh_us += c5 & us;
+        n[TS_C_COHORT_ALL] += c5;
+        n[TS_C_COHORT_US] += c5 & us;
         const int rus = aus & (stage[j] != TS_STAGE_STUDENT);
-        stay += rus & !moved[j];
+        n[TS_C_STAYERS] += rus & !moved[j];
         const int industry = rus & (sector[j] == TS_SECTOR_INDUSTRY), acad = rus & !industry;
-        ind += industry;
-        acad_n += acad;
+        n[TS_C_US_INDUSTRY] += industry;
+        n[TS_C_US_ACADEMIA] += acad;
         const double hj = h[j], f = visa[j] == TS_VISA_CITIZEN ? f_cit : f_visa;
-        unsafe += acad & (hj > thr_u);
-        cons += acad & ((considered[j] & window) != 0);
-        worry += acad & (hj + cw * collab[j] > thr_c);
-        grant += acad & (hj + bw * (1.0 - f) > thr_g);
-        acollab += acad & collab[j];
+        n[TS_C_UNSAFE] += acad & (hj > thr_u);
+        n[TS_C_CONSIDERED] += acad & ((considered[j] & window) != 0);
+        n[TS_C_COLLAB_WORRY] += acad & (hj + cw * collab[j] > thr_c);
+        n[TS_C_GRANT_RELUCTANT] += acad & (hj + bw * (1.0 - f) > thr_g);
+        n[TS_C_US_ACAD_COLLAB] += acad & collab[j];
     }
-    for (int s = 0; s < 3; s++) {
-        t->n[TS_C_STOCK + s] += st[0][s];
-        t->n[TS_C_STOCK + 4 + s] += st[1][s];
-    }
-    t->n[TS_C_STOCK_US_TOTAL] += st[0][0] + st[0][1] + st[0][2];
-    t->n[TS_C_STOCK_CN_TOTAL] += st[1][0] + st[1][1] + st[1][2];
-    t->n[TS_C_TOP_ALL] += top;
-    t->n[TS_C_TOP_US] += top_us;
-    t->n[TS_C_COHORT_ALL] += coh;
-    t->n[TS_C_COHORT_US] += coh_us;
-    t->n[TS_C_STAYERS] += stay;
-    t->n[TS_C_US_INDUSTRY] += ind;
-    t->n[TS_C_US_ACADEMIA] += acad_n;
-    t->n[TS_C_UNSAFE] += unsafe;
-    t->n[TS_C_CONSIDERED] += cons;
-    t->n[TS_C_COLLAB_WORRY] += worry;
-    t->n[TS_C_GRANT_RELUCTANT] += grant;
-    t->n[TS_C_US_ACAD_COLLAB] += acollab;
+    for (int c = 0; c < TS_NCOUNT; c++)
+        t->n[c] += n[c];
 }
 
 /* The first nr floating sums over the same rows into the partial sums
