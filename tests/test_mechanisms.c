@@ -553,3 +553,34 @@ Test(mech, birth_distributions) {
     cr_expect(fabs(sum_sens / N_AGENTS - 1.0) <= K_SE * sens_sd / sqrt(N_AGENTS));
     free_cols(&c);
 }
+
+/* The fixed-probability draws compare words with a threshold
+ * (ts_word_below): w < T(p) must be u01(w) < p for every word, checked at
+ * the threshold's edges and at random words, for probabilities spread over
+ * [0, 1], at its ends, tiny ones, and ones equal to some u01(w). */
+Test(mech, word_threshold_is_the_uniform_comparison) {
+    uint64_t s = 0x9E3779B97F4A7C15u;
+    for (int i = 0; i < 200000; i++) {
+        s = s * 6364136223846793005u + 1442695040888963407u;
+        uint32_t w0 = (uint32_t)(s >> 32);
+        double p;
+        switch (i % 6) {
+        case 0: p = (double)(s >> 11) * 0x1p-53; break;
+        case 1: p = ts_u01(w0); break;
+        case 2: p = nextafter(ts_u01(w0), 2.0); break;
+        case 3: p = ldexp((double)(s >> 11) * 0x1p-53, -(int)(s % 60)); break;
+        case 4: p = i % 12 == 4 ? 0.0 : 1.0; break;
+        default: p = 1.0 + (double)(s >> 11) * 0x1p-53; break;
+        }
+        uint64_t t = ts_word_below(p);
+        cr_assert_leq(t, (uint64_t)1 << 32);
+        uint64_t probe[5] = {t, t - 1, t + 1, w0, s & 0xFFFFFFFFu};
+        for (int k = 0; k < 5; k++) {
+            if (probe[k] > 0xFFFFFFFFu)
+                continue;
+            uint32_t w = (uint32_t)probe[k];
+            cr_assert_eq(w < t, ts_u01(w) < p, "p = %a, w = %u, threshold %llu", p, w,
+                         (unsigned long long)t);
+        }
+    }
+}

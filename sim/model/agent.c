@@ -65,6 +65,11 @@ void ts_year_init(ts_year *y, const ts_params *p, int64_t year, uint64_t seed,
     y->offer_us = p->china.offer_rate;
     y->offer_cn = p->us.offer_rate * p->visa.work_approval;
     y->window_mask = (uint8_t)((1u << p->survey.window) - 1u);
+    for (int s = 0; s < 3; s++)
+        y->below_attrition[s] = ts_word_below(y->attrition[s]);
+    y->below_collab_end = ts_word_below(y->collab_end);
+    y->below_collab_form = ts_word_below(y->collab_form);
+    y->below_review = ts_word_below(p->career.review_rate);
     y->record = 1;
     const __typeof__(p->utility) *b = &p->utility;
     int ban = p->funding.federal_ban;

@@ -115,6 +115,9 @@ typedef struct {
                           * US citizenship, [1] a citizen (citizens keep it abroad) */
     ts_util u;
     uint8_t window_mask; /* survey window bits */
+    /* the fixed-probability draws as word thresholds (ts_word_below):
+     * u01(w) < p exactly when w < the threshold of p */
+    uint64_t below_attrition[3], below_collab_end, below_collab_form, below_review;
     int record;          /* 1 (ts_year_init): the year's metrics are kept; 0 in the
                           * spin-up, whose tally only feeds the carry (ts_carry_update) */
 } ts_year;

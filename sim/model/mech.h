@@ -35,6 +35,22 @@ static inline double ts_u01(uint32_t w) { return ((double)w + 0.5) * (1.0 / 4294
 
 static inline double ts_clip01(double x) { return x < 0.0 ? 0.0 : (x > 1.0 ? 1.0 : x); }
 
+/* The number T of words w with ts_u01(w) < p, so that the comparison is
+ * w < T, in integers: (w + 0.5) 2^-32 < p exactly when w < p 2^32 - 0.5
+ * (scaling by a power of two is exact, and so is subtracting 0.5 from a
+ * number below 2^32 whose ulp is at most 2^-20; below 0.5 the answer is 0
+ * however it rounds), and for an integer w, w < x exactly when w <
+ * ceil(x). */
+static inline uint64_t ts_word_below(double p) {
+    double x = p * 4294967296.0 - 0.5;
+    if (!(x > 0.0))
+        return 0;
+    if (x >= 4294967296.0)
+        return (uint64_t)1 << 32;
+    double c = (double)(uint64_t)x;
+    return (uint64_t)(c < x ? c + 1.0 : c);
+}
+
 static inline double ts_logistic_(double x) { return 1.0 / (1.0 + ts_m_exp(-x)); }
 
 /* z-score of the 90th percentile of N(0,1): the top-decile talent cut. */
@@ -332,12 +348,12 @@ static inline void ts_pass_start(const ts_cols *cols, size_t i0, size_t m, ts_ch
 static inline void ts_pass_attrition(const ts_year *y, const ts_cols *cols, size_t i0, size_t m,
                                      ts_chunk *k) {
     const uint8_t *restrict stage = cols->stage + i0;
-    const double a0 = y->attrition[0], a1 = y->attrition[1], a2 = y->attrition[2];
+    const uint64_t t0 = y->below_attrition[0], t1 = y->below_attrition[1],
+                   t2 = y->below_attrition[2];
     for (size_t j = 0; j < m; j++) {
         uint8_t s = stage[j];
-        double u = ts_u01(ts_pre(k, TS_D_ATTRITION, j));
-        double p = ts_m_sel(s == TS_STAGE_STUDENT, a0, ts_m_sel(s == TS_STAGE_EARLY, a1, a2));
-        k->alive[j] = (uint8_t)!(u < p);
+        uint64_t below = s == TS_STAGE_STUDENT ? t0 : (s == TS_STAGE_EARLY ? t1 : t2);
+        k->alive[j] = (uint8_t)!(ts_pre(k, TS_D_ATTRITION, j) < below);
     }
 }
 
@@ -358,11 +374,11 @@ static inline void ts_pass_collab(const ts_year *y, const ts_cols *cols, size_t 
                                   const ts_chunk *k) {
     const uint8_t *restrict stage = cols->stage + i0;
     uint8_t *restrict collab = cols->collab + i0;
-    const double pe = y->collab_end, pf = y->collab_form;
+    const uint64_t pe = y->below_collab_end, pf = y->below_collab_form;
     for (size_t j = 0; j < m; j++) {
         int on = collab[j] != 0;
-        double u = ts_u01(ts_pre(k, TS_D_COLLAB, j));
-        int hit = (on & (u < pe)) | (!on & (u < pf));
+        uint64_t w = ts_pre(k, TS_D_COLLAB, j);
+        int hit = (on & (w < pe)) | (!on & (w < pf));
         int flips = hit & k->alive[j] & (stage[j] != TS_STAGE_STUDENT);
         collab[j] = (uint8_t)(on ^ flips);
     }
@@ -514,12 +530,13 @@ static inline void ts_pass_graduate(const ts_year *y, const ts_cols *cols, size_
 static inline void ts_pass_review(const ts_year *y, const ts_cols *cols, size_t i0, size_t m,
                                   ts_chunk *k, ts_tally *t) {
     const ts_cols cl = *cols, *c = &cl;
-    const double rate = y->p->career.review_rate, cover = y->p->china.tax_relief_coverage;
+    const double cover = y->p->china.tax_relief_coverage;
+    const uint64_t rate = y->below_review;
     size_t ns = 0;
     for (size_t j = 0; j < m; j++) {
         int due = k->alive[j] & !k->moved[j] & !k->decided[j] &
                   (c->stage[i0 + j] != TS_STAGE_STUDENT) &
-                  (ts_u01(ts_pre(k, TS_D_REVIEW, j)) < rate);
+                  ((uint64_t)ts_pre(k, TS_D_REVIEW, j) < rate);
         k->sel[ns] = (uint16_t)j;
         ns += (size_t)due;
     }
