@@ -342,21 +342,12 @@ Test(calibrate, a_stalled_tolerance_ends_cleanly) {
 
 /* ---- posterior draws and --check-targets ---- */
 
-static void write_posterior(const char *name, const char *rows) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", tmp, name);
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f);
-    fputs(rows, f);
-    fclose(f);
-}
-
 /* Replications that feel unsafe in 2021 (the share is near 0 at threshold
  * 2, near 1 at threshold 0): the systematic resample gives particle i
  * exactly R w_i replications when R w_i is whole. */
 Test(calibrate, posterior_draws_follow_the_weights) {
     write_file("s.yaml", SMALL);
-    write_posterior("post.csv", "particle,survey.threshold_unsafe,weight,distance\n"
+    write_tmp("post.csv", "particle,survey.threshold_unsafe,weight,distance\n"
                                 "1,2,1,0.5\n2,0,3,0.7\n");
     cr_assert_eq(run_fmt("%s/s.yaml -q -r 8 --posterior %s/post.csv -o %s/a", tmp, tmp, tmp), 0);
     char *rep = tmp_file("a/replications.csv");
@@ -389,7 +380,7 @@ Test(calibrate, bad_posteriors_are_input_errors) {
         {"particle,utility.fear,weight,distance\n1,99,1,0\n", "utility.fear"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        write_posterior("post.csv", cases[i].rows);
+        write_tmp("post.csv", cases[i].rows);
         cr_expect_eq(run_fmt("%s/s.yaml -q -r 2 --posterior %s/post.csv -o %s/o%zu", tmp, tmp, tmp,
                          i), 2, "case %zu", i);
         expect_output(cases[i].expect);
@@ -414,7 +405,7 @@ Test(calibrate, check_targets_exit_status) {
 Test(calibrate, compare_over_posterior_draws_stays_paired) {
     write_file("a.yaml", SMALL "name: a\n");
     write_file("b.yaml", SMALL "name: b\n");
-    write_posterior("post.csv", "particle,utility.fear,weight,distance\n1,1.0,1,0\n2,2.0,1,0\n");
+    write_tmp("post.csv", "particle,utility.fear,weight,distance\n1,1.0,1,0\n2,2.0,1,0\n");
     cr_assert_eq(run_fmt("compare %s/a.yaml %s/b.yaml -q -r 4 --posterior %s/post.csv -o %s/c",
                      tmp, tmp, tmp, tmp), 0);
     char *csv = tmp_file("c/compare.csv");

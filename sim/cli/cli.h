@@ -7,8 +7,17 @@
 
 #include "talentsim/compare.h"
 #include "talentsim/estimate.h"
+#include "talentsim/output.h"
 #include "talentsim/scenario.h"
 #include "talentsim/sim.h"
+
+/* This build's version and commit (the Makefile defines them). */
+#ifndef TS_VERSION
+#define TS_VERSION "0.0.0"
+#endif
+#ifndef TS_GIT_COMMIT
+#define TS_GIT_COMMIT "unknown"
+#endif
 
 /* Progress bar on stderr (only when it is a terminal). */
 typedef struct {
@@ -105,6 +114,11 @@ void ts_report_print_compare(FILE *f, const ts_compare_run *ref, const ts_compar
 /* argv[0..argc-1] joined by spaces into buf (cut to n - 1 characters), for
  * the manifest's command line. */
 void ts_cli_join_args(int argc, char **argv, char *buf, size_t n);
+
+/* What a run's manifest records of the program (this build's version and
+ * commit) and of the command; its writing stops on ts_stop_signal. */
+ts_run_info ts_cli_run_info(const char *command, const char *input, int threads,
+                            double seconds);
 
 /* `talentsim bench [options]`; returns the exit code. */
 int ts_bench_main(int argc, char **argv);

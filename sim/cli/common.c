@@ -61,6 +61,13 @@ void ts_cli_join_args(int argc, char **argv, char *buf, size_t n) {
         used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? " " : "", argv[i]);
 }
 
+ts_run_info ts_cli_run_info(const char *command, const char *input, int threads,
+                            double seconds) {
+    return (ts_run_info){.program_version = TS_VERSION, .git_commit = TS_GIT_COMMIT,
+                         .command_line = command, .input_path = input, .threads = threads,
+                         .wall_seconds = seconds, .stop = &ts_stop_signal};
+}
+
 int ts_cli_parse_threads(const char *s, int *out) {
     char *end;
     long v = strtol(s, &end, 10);

@@ -20,13 +20,6 @@
 #include "talentsim/calibrate.h"
 #include "talentsim/output.h"
 
-#ifndef TS_VERSION
-#define TS_VERSION "0.0.0"
-#endif
-#ifndef TS_GIT_COMMIT
-#define TS_GIT_COMMIT "unknown"
-#endif
-
 #define PROG "talentsim compare"
 #define usage_error(...) ts_cli_usage_error(PROG, __VA_ARGS__)
 
@@ -245,10 +238,7 @@ static int open_dirs(const cmp_cli *c, cmp_run *run) {
 static ts_status write_all(const cmp_cli *c, cmp_run *run, double seconds, ts_error *err) {
     ts_status st = TS_OK;
     for (int i = 0; i < run->n && st == TS_OK; i++) {
-        ts_run_info info = {.program_version = TS_VERSION, .git_commit = TS_GIT_COMMIT,
-                            .command_line = c->command, .input_path = c->scenario[i],
-                            .threads = c->threads, .wall_seconds = seconds,
-                            .stop = &ts_stop_signal};
+        ts_run_info info = ts_cli_run_info(c->command, c->scenario[i], c->threads, seconds);
         st = ts_output_dir_write(run->od[i], run->sc[i], run->res[i], &info, err);
     }
     if (st != TS_OK)

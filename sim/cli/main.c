@@ -22,13 +22,6 @@
 #include "talentsim/stats.h"
 #include "talentsim/params.h"
 
-#ifndef TS_VERSION
-#define TS_VERSION "0.0.0"
-#endif
-#ifndef TS_GIT_COMMIT
-#define TS_GIT_COMMIT "unknown"
-#endif
-
 /* Scenario files on one command line (they run together, sharing prefixes). */
 #define TS_MAX_SCENARIOS 64
 
@@ -242,10 +235,8 @@ static int simulate(const ts_cli *cli, const ts_posterior *post, ts_scenario **s
     double seconds = ts_now() - t0;
     int rc = 0, written = 0, missed = 0;
     for (int i = 0; i < n && st == TS_OK && !ts_stop_signal; i++) {
-        ts_run_info info = {.program_version = TS_VERSION, .git_commit = TS_GIT_COMMIT,
-                            .command_line = cli->command, .input_path = cli->scenario[i],
-                            .threads = cli->threads, .wall_seconds = seconds,
-                            .stop = &ts_stop_signal};
+        ts_run_info info =
+            ts_cli_run_info(cli->command, cli->scenario[i], cli->threads, seconds);
         st = ts_output_dir_write(od[i], sc[i], res[i], &info, &err);
         written += st == TS_OK;
         if (st == TS_OK && !cli->quiet && !ts_stop_signal) {
