@@ -26,6 +26,12 @@ ts_cols ts_cols_of_agent(ts_agent *a) {
     return c;
 }
 
+void ts_cols_get(const ts_cols *c, size_t i, ts_agent *a) {
+#define TS_COL_GET_(type, name, doc) a->name = c->name[i];
+    TS_COLUMNS(TS_COL_GET_)
+#undef TS_COL_GET_
+}
+
 void ts_cols_put(const ts_cols *c, size_t i, const ts_agent *a) {
 #define TS_COL_PUT_(type, name, doc) c->name[i] = a->name;
     TS_COLUMNS(TS_COL_PUT_)
@@ -139,9 +145,7 @@ static void init_us_status(const ts_params *p, ts_agent *a, ts_draws *d) {
 void ts_agent_init(const ts_year *y, const ts_cols *c, size_t i, ts_loc loc, ts_stage stage) {
     const ts_params *p = y->p;
     ts_agent a;
-#define TS_COL_GET_(type, name, doc) a.name = c->name[i];
-    TS_COLUMNS(TS_COL_GET_)
-#undef TS_COL_GET_
+    ts_cols_get(c, i, &a);
     a.stage = (uint8_t)stage;
     a.active = 1;
     ts_draws d;
@@ -176,7 +180,7 @@ void ts_agent_record(const ts_year *y, const ts_agent *a, int moved, ts_tally *t
     ts_cols one = ts_cols_of_agent(&copy);
     const uint8_t alive = 1, moved1 = (uint8_t)(moved != 0);
     ts_record_counts(y, &one, 0, 1, &alive, &moved1, t);
-    static _Thread_local double terms[TS_NR][TS_CHUNK];
+    double terms[TS_NR][TS_CHUNK];
     double acc[TS_NR][TS_LANES] = {{0.0}};
     ts_record_sums(y, &one, 0, 1, &alive, &moved1, TS_NR, terms, acc);
     ts_record_fold((const double(*)[TS_LANES])acc, t);

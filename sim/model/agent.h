@@ -74,6 +74,9 @@ void ts_agent_derive(ts_agent *a);
 /* A population of one: the columns point at a's fields. */
 ts_cols ts_cols_of_agent(ts_agent *a);
 
+/* Reads row i of c into the fields of a (active is left as it is). */
+void ts_cols_get(const ts_cols *c, size_t i, ts_agent *a);
+
 /* Writes the fields of a into row i of c. */
 void ts_cols_put(const ts_cols *c, size_t i, const ts_agent *a);
 

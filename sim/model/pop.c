@@ -68,7 +68,6 @@ int ts_pop_copy(ts_pop *dst, const ts_pop *src) {
 #undef TS_COL_COPY_
     memcpy(dst->len, src->len, nblocks(src->n) * sizeof *dst->len);
     dst->n = src->n;
-    dst->live = src->live;
     return 0;
 }
 
@@ -127,7 +126,6 @@ int ts_pop_init(ts_pop *pop, const ts_year *y, int threads) {
         }
     }
     set_full(pop, (size_t)first[6]);
-    pop->live = pop->n;
     return 0;
 }
 
@@ -215,7 +213,6 @@ int ts_pop_year(ts_pop *pop, const ts_year *y, int threads, ts_tally *sum) {
     }
     sum->n[TS_C_INFLOW_US] = in[0];
     sum->n[TS_C_INFLOW_CN] = in[1];
-    pop->live = live;
     pop->n = nb > 0 ? (nb - 1) * TS_BLOCK + pop->len[nb - 1] : 0;
     if ((double)live < TS_POP_MIN_FILL * (double)pop->n)
         pop_close_gaps(pop);

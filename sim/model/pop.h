@@ -29,7 +29,6 @@ typedef struct {
     ts_cols c;
     size_t n, cap;      /* rows up to the last agent (the end of the last block's agents),
                          * capacity */
-    size_t live;        /* active agents */
     ts_tally *tallies;  /* one per block */
     size_t *len;        /* agents per block, at its front */
     size_t bcap;        /* blocks the two arrays above hold */
