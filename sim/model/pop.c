@@ -20,6 +20,29 @@ void ts_pop_free(ts_pop *pop) {
 
 static size_t nblocks(size_t n) { return (n + TS_BLOCK - 1) / TS_BLOCK; }
 
+/* The columns by number, so that the moves of whole columns (a snapshot,
+ * closing the gaps) run in parallel, a column per thread at a time. */
+enum {
+#define TS_COL_ID_(type, name, doc) TS_COLID_##name,
+    TS_COLUMNS(TS_COL_ID_)
+#undef TS_COL_ID_
+    TS_NCOLS
+};
+
+/* Column k of c as bytes; *width is the bytes per row. */
+static unsigned char *col_bytes(const ts_cols *c, int k, size_t *width) {
+    switch (k) {
+#define TS_COL_BYTES_(type, name, doc) \
+    case TS_COLID_##name:              \
+        *width = sizeof(type);         \
+        return (unsigned char *)c->name;
+        TS_COLUMNS(TS_COL_BYTES_)
+#undef TS_COL_BYTES_
+    }
+    *width = 0;
+    return NULL;
+}
+
 /* Room for extra more agents (and their blocks); 0 or -1. */
 static int pop_reserve(ts_pop *pop, size_t extra) {
     if (extra > TS_MAX_AGENTS - pop->n)
@@ -59,13 +82,21 @@ static int pop_reserve(ts_pop *pop, size_t extra) {
     return 0;
 }
 
-int ts_pop_copy(ts_pop *dst, const ts_pop *src) {
+int ts_pop_reserve(ts_pop *pop, size_t rows) {
+    return rows > pop->n ? pop_reserve(pop, rows - pop->n) : 0;
+}
+
+int ts_pop_copy(ts_pop *dst, const ts_pop *src, int threads) {
     dst->n = 0;
-    if (pop_reserve(dst, src->n) != 0)
+    /* src's capacity, so that dst goes on without growing where src would not */
+    if (pop_reserve(dst, src->cap > src->n ? src->cap : src->n) != 0)
         return -1;
-#define TS_COL_COPY_(type, name, doc) memcpy(dst->c.name, src->c.name, src->n * sizeof(type));
-    TS_COLUMNS(TS_COL_COPY_)
-#undef TS_COL_COPY_
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
+    for (int k = 0; k < TS_NCOLS; k++) {
+        size_t w;
+        unsigned char *to = col_bytes(&dst->c, k, &w);
+        memcpy(to, col_bytes(&src->c, k, &w), src->n * w);
+    }
     memcpy(dst->len, src->len, nblocks(src->n) * sizeof *dst->len);
     dst->n = src->n;
     return 0;
@@ -141,19 +172,22 @@ void ts_pop_talent(const ts_pop *pop, double out[2]) {
 }
 
 /* Moves the agents at the front of every block down to close the gaps,
- * in block order; the blocks are then full but for the last. */
-static void pop_close_gaps(ts_pop *pop) {
-    size_t nb = nblocks(pop->n);
-    size_t to = nb > 0 ? pop->len[0] : 0;
-    for (size_t b = 1; b < nb; b++) {
-        size_t from = b * TS_BLOCK, k = pop->len[b];
-        if (to != from && k > 0) {
-#define TS_COL_CLOSE_(type, name, doc) \
-            memmove(pop->c.name + to, pop->c.name + from, k * sizeof(type));
-            TS_COLUMNS(TS_COL_CLOSE_)
-#undef TS_COL_CLOSE_
+ * in block order; the blocks are then full but for the last. Each column
+ * is moved by one thread, so the moves of a column keep their order. */
+static void pop_close_gaps(ts_pop *pop, int threads) {
+    size_t nb = nblocks(pop->n), to = 0;
+    for (size_t b = 0; b < nb; b++)
+        to += pop->len[b];
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
+    for (int k = 0; k < TS_NCOLS; k++) {
+        size_t w, at = nb > 0 ? pop->len[0] : 0;
+        unsigned char *col = col_bytes(&pop->c, k, &w);
+        for (size_t b = 1; b < nb; b++) {
+            size_t from = b * TS_BLOCK, len = pop->len[b];
+            if (at != from && len > 0)
+                memmove(col + at * w, col + from * w, len * w);
+            at += len;
         }
-        to += k;
     }
     set_full(pop, to);
 }
@@ -215,6 +249,6 @@ int ts_pop_year(ts_pop *pop, const ts_year *y, int threads, ts_tally *sum) {
     sum->n[TS_C_INFLOW_CN] = in[1];
     pop->n = nb > 0 ? (nb - 1) * TS_BLOCK + pop->len[nb - 1] : 0;
     if ((double)live < TS_POP_MIN_FILL * (double)pop->n)
-        pop_close_gaps(pop);
+        pop_close_gaps(pop, threads);
     return 0;
 }

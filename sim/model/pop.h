@@ -36,8 +36,13 @@ typedef struct {
 
 void ts_pop_free(ts_pop *pop);
 
-/* Makes dst a copy of src, reusing dst's memory; 0 or -1 (out of memory). */
-int ts_pop_copy(ts_pop *dst, const ts_pop *src);
+/* Room for at least rows rows without growing (columns grow by copying);
+ * 0 or -1 (out of memory). Rows never written are never touched. */
+int ts_pop_reserve(ts_pop *pop, size_t rows);
+
+/* Makes dst a copy of src, with src's capacity, reusing dst's memory, in
+ * parallel over threads; 0 or -1 (out of memory). */
+int ts_pop_copy(ts_pop *dst, const ts_pop *src, int threads);
 
 /* MODEL 2b: the start population, numbered US then CN, STUDENT..SENIOR, in
  * parallel over threads; y is the first simulated year. 0 or -1. */

@@ -13,6 +13,7 @@
 
 #include "agent.h"
 #include "pop.h"
+#include "talentsim/estimate.h"
 #include "talentsim/sim.h"
 
 /* One scenario of a run. Simulated years are indexed yi = 0..nsim-1 from
@@ -21,6 +22,7 @@
 typedef struct {
     const ts_scenario *sc;
     ts_params *pt; /* P_t for every simulated year */
+    size_t rows;   /* rows its populations may reach (ts_estimate_memory) */
     size_t nsim, nspin;
     int64_t year0;
     uint64_t seed;
@@ -33,6 +35,7 @@ typedef struct {
     ts_run *runs;
     size_t nrun;
     size_t maxrep;               /* over the runs */
+    size_t rows;                 /* rows a replication's population may reach (reserved) */
     volatile sig_atomic_t *stop; /* ts_run_opts.stop, may be NULL */
     void (*tick)(void *ctx, size_t years);
     void *tick_ctx;
@@ -105,11 +108,13 @@ static size_t partition_by_year(const ts_group *g, size_t *set, size_t n, size_t
 
 /* MODEL 2b: the start population of the first simulated year of run, and
  * the carry from it, into st. */
-static int start_state(const ts_run *run, uint32_t rep, int threads, ts_state *st) {
+static int start_state(const ts_group *g, const ts_run *run, uint32_t rep, int threads,
+                       ts_state *st) {
     ts_year y;
     double talent0[2] = {0.0, 0.0};
     ts_carry_start(&st->carry, talent0);
     year_context(&y, run, &st->carry, 0, rep, 1);
+    (void)ts_pop_reserve(&st->pop, g->rows); /* a hint: without it the columns grow */
     if (ts_pop_init(&st->pop, &y, threads) != 0)
         return REP_NOMEM;
     ts_pop_talent(&st->pop, talent0);
@@ -139,7 +144,7 @@ static int run_set(const ts_group *g, size_t *set, size_t n, size_t yi, uint32_t
         if (same < n) {
             /* the others go on from a copy, recursively */
             ts_state *copy = &ws->st[depth];
-            if (ts_pop_copy(&copy->pop, &st->pop) != 0)
+            if (ts_pop_copy(&copy->pop, &st->pop, threads) != 0)
                 return REP_NOMEM;
             copy->carry = st->carry;
             int rc = run_set(g, set + same, n - same, yi, rep, threads, copy, ws, depth + 1);
@@ -195,11 +200,11 @@ static int run_replication(const ts_group *g, uint32_t rep, int threads, ts_work
      * other one starts from its own. */
     ts_state *st = &ws->st[0];
     size_t same = partition_by_year(g, set, n, 0);
-    int rc = start_state(&g->runs[set[0]], rep, threads, st);
+    int rc = start_state(g, &g->runs[set[0]], rep, threads, st);
     if (rc == REP_DONE)
         rc = run_set(g, set, same, 0, rep, threads, st, ws, 1);
     for (size_t i = same; i < n && rc == REP_DONE; i++) {
-        rc = start_state(&g->runs[set[i]], rep, threads, st);
+        rc = start_state(g, &g->runs[set[i]], rep, threads, st);
         if (rc == REP_DONE)
             rc = run_set(g, &set[i], 1, 0, rep, threads, st, ws, 1);
     }
@@ -293,6 +298,13 @@ ts_status ts_sim_run_many(const ts_scenario *const *sc, size_t n, const ts_run_o
             return ts_error_set(err, TS_ERUNTIME, "", 0, 0, "", "out of memory");
         }
         r->res->agent_years = 0.0;
+        /* the rows of the memory estimate's bound of agents, reserved at the
+         * start so that the columns are not copied as they grow (pop.h) */
+        ts_memory_estimate e;
+        ts_error ignored;
+        if (ts_estimate_memory(sc[i], 1, &e, &ignored) == TS_OK &&
+            e.peak_agents < TS_POP_MIN_FILL * 1e12)
+            r->rows = (size_t)(e.peak_agents / TS_POP_MIN_FILL) + TS_BLOCK;
         tk.total += r->res->nrep * r->nsim;
     }
     /* groups: scenarios with the same seed and first simulated year, in
@@ -312,6 +324,7 @@ ts_status ts_sim_run_many(const ts_scenario *const *sc, size_t n, const ts_run_o
                 done[j] = 1;
                 members[g.nrun++] = runs[j];
                 g.maxrep = runs[j].res->nrep > g.maxrep ? runs[j].res->nrep : g.maxrep;
+                g.rows = runs[j].rows > g.rows ? runs[j].rows : g.rows;
             }
         rc = run_group(&g, threads);
     }
