@@ -369,6 +369,36 @@ Test(record, survey_window_spans_years) {
     cr_expect_eq(t.n[TS_C_CONSIDERED], 1);
 }
 
+/* The mask is read only by the survey of US academics, so it is kept only
+ * for them (an industry researcher's stays 0), and not at all in spin-up
+ * years whose considerations no recorded survey can reach: their mask stays
+ * 0 (the engine sets y.consider from ts_consider_matters). */
+Test(record, considerations_are_kept_where_a_survey_reads_them) {
+    ts_year y;
+    P.survey.consider_shift = 50.0; /* logistic(50): considers for certain */
+    quiet_year(&y);
+    ts_agent acad = us_agent(7, SEN, ACA, TS_VISA_CITIZEN, 1.0);
+    ts_agent ind = us_agent(8, SEN, TS_SECTOR_INDUSTRY, TS_VISA_CITIZEN, 1.0);
+    ts_agent early = acad;
+    ts_tally t;
+    memset(&t, 0, sizeof t);
+    ts_agent_year(&y, &acad, &t);
+    ts_agent_year(&y, &ind, &t);
+    cr_expect_eq(acad.considered, 0x1u);
+    cr_expect_eq(ind.considered, 0x0u, "an industry researcher's mask is never read");
+    y.consider = 0;
+    ts_agent_year(&y, &early, &t);
+    cr_expect_eq(early.considered, 0x0u);
+    /* the first recorded year 2015: 2008 is the earliest year whose
+     * consideration is bit 7 of the 2015 mask, the widest window's last */
+    cr_expect(ts_consider_matters(2015, 2015));
+    cr_expect(ts_consider_matters(2008, 2015));
+    cr_expect(!ts_consider_matters(2007, 2015));
+    const ts_param_info *w = ts_param_find("survey.window");
+    cr_assert_not_null(w);
+    cr_expect_eq(w->max, TS_SURVEY_WINDOW_MAX, "the widest window is the mask's");
+}
+
 /* ---- d_t and A_c (MODEL 4 step 5, MODEL 5) ---- */
 
 /* d_t = academic US->CN moves / US academic stock at the start of the year:

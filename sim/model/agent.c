@@ -40,6 +40,12 @@ void ts_cols_put(const ts_cols *c, size_t i, const ts_agent *a) {
 
 double ts_logistic(double x) { return ts_logistic_(x); }
 
+_Static_assert(TS_SURVEY_WINDOW_MAX <= 8, "the considered mask is a byte");
+
+int ts_consider_matters(int64_t year, int64_t first_recorded) {
+    return year > first_recorded - TS_SURVEY_WINDOW_MAX;
+}
+
 uint16_t ts_agent_group(int64_t year, ts_loc loc) {
     return (uint16_t)((year - 1700) * 2 + (int64_t)loc + 1);
 }
@@ -77,6 +83,7 @@ void ts_year_init(ts_year *y, const ts_params *p, int64_t year, uint64_t seed,
     y->below_collab_form = ts_word_below(y->collab_form);
     y->below_review = ts_word_below(p->career.review_rate);
     y->record = 1;
+    y->consider = 1;
     const __typeof__(p->utility) *b = &p->utility;
     int ban = p->funding.federal_ban;
     double access = p->funding.us_federal_access;

@@ -123,11 +123,20 @@ typedef struct {
     uint64_t below_attrition[3], below_collab_end, below_collab_form, below_review;
     int record;          /* 1 (ts_year_init): the year's metrics are kept; 0 in the
                           * spin-up, whose tally only feeds the carry (ts_carry_update) */
+    int consider;        /* 1 (ts_year_init): the year's considerations can reach a
+                          * recorded survey (ts_consider_matters); 0 early in the spin-up */
 } ts_year;
 
 /* Derived constants of year t from P_t and last year's aggregates. */
 void ts_year_init(ts_year *y, const ts_params *p, int64_t year, uint64_t seed,
                   uint32_t rep, double d_prev, double a_us, double a_cn);
+
+/* Whether the considerations of simulated year `year` (MODEL 3.7) can reach
+ * the survey of a recorded year, the first being first_recorded: the mask
+ * keeps TS_SURVEY_WINDOW_MAX years, so those of earlier years are shifted
+ * out unread. */
+#define TS_SURVEY_WINDOW_MAX 8
+int ts_consider_matters(int64_t year, int64_t first_recorded);
 
 /* Agent id group of a cohort born in year at loc (>= 1; group 0 is the
  * start population). Years from 1700 on give distinct groups. */

@@ -560,12 +560,21 @@ static inline void ts_pass_review(const ts_year *y, const ts_cols *cols, size_t 
 /* MODEL 3.7: shift the mask; a US EARLY/SENIOR agent considers leaving with
  * logistic(V_CN - V_US + consider_shift), in lanes over those agents. Block
  * 1 was drawn for the agents in the US after attrition; one who moved to
- * the US this year draws it here. */
+ * the US this year draws it here.
+ *
+ * The mask is read only by the survey of US academics (ts_record_counts),
+ * and the sector is fixed from graduation on, so the considerations of
+ * industry researchers, and those of spin-up years too early for any
+ * recorded survey (y->consider), are not computed: each decision has its
+ * own draw, so skipping them changes no other number. */
 static inline void ts_pass_consider(const ts_year *y, const ts_cols *cols, size_t i0, size_t m,
                                     ts_chunk *k) {
+    if (!y->consider)
+        return; /* the mask is 0 (consider is 0 only in a prefix of the years) */
     const double cover = y->p->china.tax_relief_coverage, shift = y->p->survey.consider_shift;
     const ts_util u = y->u;
-    const uint8_t *restrict loc = cols->loc + i0, *restrict stage = cols->stage + i0;
+    const uint8_t *restrict loc = cols->loc + i0, *restrict stage = cols->stage + i0,
+                            *restrict sector = cols->sector + i0;
     uint8_t *restrict considered = cols->considered + i0;
     size_t nin = 0;
     for (size_t j = 0; j < m; j++) {
@@ -578,7 +587,8 @@ static inline void ts_pass_consider(const ts_year *y, const ts_cols *cols, size_
         ts_draw_sel(y, cols, i0, k, k->sel, nin, 1);
     }
     for (size_t j = 0; j < m; j++)
-        k->flag[j] = k->alive[j] & (loc[j] == TS_LOC_US) & (stage[j] != TS_STAGE_STUDENT);
+        k->flag[j] = k->alive[j] & (loc[j] == TS_LOC_US) & (stage[j] != TS_STAGE_STUDENT) &
+                     (sector[j] == TS_SECTOR_ACADEMIA);
     size_t ns = ts_select(k->flag, m, k->sel);
     ts_gather_util(cols, i0, k->sel, ns, &k->g);
     double *restrict ur = k->x[0], *restrict uc = k->x[1];

@@ -154,11 +154,18 @@ static int run_set(const ts_group *g, size_t *set, size_t n, size_t yi, uint32_t
         }
         if (g->stop && *g->stop)
             return REP_STOPPED;
-        int record = 0; /* some scenario of the set keeps this year's metrics */
-        for (size_t i = 0; i < n; i++)
-            record |= yi >= g->runs[set[i]].nspin;
+        /* some scenario of the set keeps this year's metrics, or may read
+         * its considerations in a later one */
+        int record = 0, consider = 0;
+        for (size_t i = 0; i < n; i++) {
+            const ts_run *run = &g->runs[set[i]];
+            record |= yi >= run->nspin;
+            consider |= ts_consider_matters(run->year0 + (int64_t)yi,
+                                            run->year0 + (int64_t)run->nspin);
+        }
         ts_year y;
         year_context(&y, lead, &st->carry, yi, rep, record);
+        y.consider = consider;
         ts_tally sum;
         if (ts_pop_year(&st->pop, &y, threads, &sum) != 0)
             return REP_NOMEM;
