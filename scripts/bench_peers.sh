@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark figures that need something besides the engine: the limit
 # kernel (bench/limit.c), the NumPy peer (bench/peer_numpy.py) and the
-# shared-prefix run. Part of `make bench`; prints medians of RUNS interleaved
+# shared-prefix run, and the scaling against the machine's own. Part of
+# `make bench`; prints medians of RUNS interleaved
 # runs (default 3) and their ratios. Needs ./talentsim and build/bench/limit.
 set -euo pipefail
 RUNS=${RUNS:-3}
@@ -63,3 +64,28 @@ done
 a=$(median "${together[@]}"); b=$(median "${apart[@]}")
 printf 'six scenarios (20 replications at 0.25, all threads): together %.2f s, one by one %.2f s: %.2f (target <= 0.5)\n' \
     "$a" "$b" "$(calc "$a / $b")"
+
+# 4. scaling 1 -> 2 threads, as the median of per-pair ratios (a 1-thread and
+#    a 2-thread run back to back, so that the VM's drift cancels), next to
+#    the machine's own ceiling: two limit kernels (in cache) at once against
+#    one, the scaling of work with nothing shared.
+ratio_pairs() { # ratio_pairs "CMD1" "CMD2": median of wall(CMD1) / wall(CMD2)
+    local r=() x y
+    for _ in $(seq "$RUNS"); do
+        x=$(wall bash -c "$1")
+        y=$(wall bash -c "$2")
+        r+=("$(calc "$x / $y")")
+    done
+    median "${r[@]}"
+}
+lim1='build/bench/limit -n 20000 -y 500 -r 1'
+ceiling=$(ratio_pairs "$lim1; $lim1" "$lim1 & $lim1 & wait")
+run="./talentsim scenarios/baseline.yaml -q -o $tmp/sc -f"
+one=$(ratio_pairs "$run -r 1 -t 1" "$run -r 1 -t 2")
+side=$(ratio_pairs "$run -r 24 -t 1 --set sample_fraction=0.25" \
+                   "$run -r 24 -t 2 --set sample_fraction=0.25")
+printf 'machine ceiling, two limit kernels at once against one after the other: %.2fx\n' "$ceiling"
+printf 'scaling 1 -> 2 threads, one replication (full scale):             %.2fx (target >= 1.85x; %.0f%% of the ceiling)\n' \
+    "$one" "$(calc "100 * $one / $ceiling")"
+printf 'scaling 1 -> 2 threads, 24 replications side by side (at 0.25):  %.2fx (target >= 1.9x; %.0f%% of the ceiling)\n' \
+    "$side" "$(calc "100 * $side / $ceiling")"

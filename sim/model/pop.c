@@ -211,30 +211,25 @@ int ts_pop_year(ts_pop *pop, const ts_year *y, int threads, ts_tally *sum) {
     uint16_t group[2] = {ts_agent_group(y->year, TS_LOC_US), ts_agent_group(y->year, TS_LOC_CN)};
     ts_year_kernel kernel = ts_kernel_year();
     ts_births_kernel births = ts_kernel_births();
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-        /* MODEL 4 step 2: this year's students, US then CN, by chunk */
-#pragma omp for schedule(static)
-        for (size_t b = 0; b < (nbirth + TS_CHUNK - 1) / TS_CHUNK; b++) {
-            size_t lo = b * TS_CHUNK, hi = lo + TS_CHUNK < nbirth ? lo + TS_CHUNK : nbirth;
-            for (int l = 0; l < 2; l++) { /* the part of [lo, hi) born at l */
-                size_t from = l ? (size_t)in[0] : 0, to = l ? nbirth : (size_t)in[0];
-                size_t s = lo > from ? lo : from, e = hi < to ? hi : to;
-                if (s < e)
-                    births(y, c, born + s, e - s, (uint32_t)(s - from), group[l], (ts_loc)l);
-            }
+    /* MODEL 4 step 2, this year's students (US then CN, from row born on),
+     * and step 3, block by block: a block's births are made by the thread
+     * that runs its year, just before; the last blocks (with the births)
+     * first, so that the threads end on small pieces of work */
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
+    for (size_t r = 0; r < nb; r++) {
+        size_t b = nb - 1 - r, i0 = b * TS_BLOCK;
+        for (int l = 0; l < 2; l++) { /* the rows of block b born at l */
+            size_t from = born + (l ? (size_t)in[0] : 0), to = l ? n : born + (size_t)in[0];
+            size_t lo = i0 > from ? i0 : from, hi = i0 + TS_BLOCK < to ? i0 + TS_BLOCK : to;
+            if (lo < hi)
+                births(y, c, lo, hi - lo, (uint32_t)(lo - from), group[l], (ts_loc)l);
         }
-        /* MODEL 4 step 3, block by block */
-#pragma omp for schedule(dynamic, 1)
-        for (size_t b = 0; b < nb; b++) {
-            size_t i0 = b * TS_BLOCK;
-            ts_cols part;
+        ts_cols part;
 #define TS_COL_PART_(type, name, doc) part.name = c->name + i0;
-            TS_COLUMNS(TS_COL_PART_)
+        TS_COLUMNS(TS_COL_PART_)
 #undef TS_COL_PART_
-            memset(&pop->tallies[b], 0, sizeof pop->tallies[b]);
-            pop->len[b] = kernel(y, &part, pop->len[b], &pop->tallies[b]);
-        }
+        memset(&pop->tallies[b], 0, sizeof pop->tallies[b]);
+        pop->len[b] = kernel(y, &part, pop->len[b], &pop->tallies[b]);
     }
     memset(sum, 0, sizeof *sum);
     size_t live = 0;
