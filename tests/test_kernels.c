@@ -47,17 +47,23 @@ Test(kernels, batched_philox_is_random123) {
         {"avx2", ts_kernel_philox_avx2}, {"avx512", ts_kernel_philox_avx512},
 #endif
     };
+    /* a whole chunk, and 29 = 16 + 8 + 5 rows from row 3: every width of
+     * lanes the variants use, and the rows one at a time */
+    const size_t rows[2] = {TS_CHUNK, 29}, first[2] = {0, 3};
     for (size_t vi = 0; vi < sizeof v / sizeof v[0]; vi++)
+    for (int r = 0; r < 2; r++)
     for (unsigned block = 0; block < 10; block++) {
         if (!cpu_runs(v[vi].isa))
             continue;
-        v[vi].f(&y, &c, 0, TS_CHUNK, block, w);
-        for (size_t j = 0; j < TS_CHUNK; j++) {
+        memset(w, 0, sizeof w);
+        v[vi].f(&y, &c, first[r], rows[r], block, w);
+        for (size_t j = 0; j < rows[r]; j++) {
             ts_draws d;
-            ts_draws_init(&d, y.seed, y.rep, idx[j], group[j], 2021);
+            ts_draws_init(&d, y.seed, y.rep, idx[first[r] + j], group[first[r] + j], 2021);
             for (unsigned k = 0; k < 4; k++)
                 cr_assert_eq(w[k][j], ts_draw_word(&d, (ts_decision)(block * 4 + k)),
-                             "%s: block %u lane %zu word %u", v[vi].isa, block, j, k);
+                             "%s: %zu rows, block %u lane %zu word %u", v[vi].isa, rows[r],
+                             block, j, k);
         }
     }
 }

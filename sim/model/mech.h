@@ -22,6 +22,7 @@
 
 #include "agent.h"
 #include "dmath.h"
+#include "philox_lanes.h"
 
 /* Agents per chunk: the unit of the passes and of the batched Philox. */
 #define TS_CHUNK 256
@@ -120,33 +121,14 @@ static inline size_t ts_select(const uint8_t *f, size_t m, uint16_t *sel) {
     return n;
 }
 
-/* Philox4x32-10 (Salmon et al., SC11, as defined by Random123): ten rounds
- * of two 32x32->64 multiplications, the key bumped by the Weyl constants
- * between rounds, at counter (idx, group, year * 256 + block, rep). Lane j
- * gets w[k][j] for the agent idx[j], group[j]. */
+/* Philox4x32-10 at counter (idx, group, year * 256 + block, rep) for rows
+ * [0, m): lane j gets w[k][j] for the agent idx[j], group[j]
+ * (philox_lanes.h). */
 static inline void ts_philox(const ts_year *y, const uint32_t *restrict idx,
                              const uint16_t *restrict group, size_t m, unsigned block,
                              uint32_t (*restrict w)[TS_CHUNK]) {
-    const uint32_t k0 = (uint32_t)y->seed, k1 = (uint32_t)(y->seed >> 32);
-    const uint32_t c2 = (uint32_t)y->year * 256u + block, c3 = y->rep;
-    for (size_t j = 0; j < m; j++) {
-        uint32_t x0 = idx[j], x1 = group[j], x2 = c2, x3 = c3, a = k0, b = k1;
-        for (int round = 0; round < 10; round++) {
-            uint64_t p0 = (uint64_t)0xD2511F53u * x0, p1 = (uint64_t)0xCD9E8D57u * x2;
-            uint32_t n0 = (uint32_t)(p1 >> 32) ^ x1 ^ a;
-            uint32_t n2 = (uint32_t)(p0 >> 32) ^ x3 ^ b;
-            x1 = (uint32_t)p1;
-            x3 = (uint32_t)p0;
-            x0 = n0;
-            x2 = n2;
-            a += 0x9E3779B9u;
-            b += 0xBB67AE85u;
-        }
-        w[0][j] = x0;
-        w[1][j] = x1;
-        w[2][j] = x2;
-        w[3][j] = x3;
-    }
+    ts_philox_lanes(y->seed, (uint32_t)y->year * 256u + block, y->rep, idx, group, m, w[0],
+                    w[1], w[2], w[3]);
 }
 
 /* Philox blocks of rows [i0, i0+m) of c. */
