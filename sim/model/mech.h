@@ -683,13 +683,17 @@ static inline void ts_record_sums(const ts_year *y, const ts_cols *cols, size_t 
                  rf = p->output.rho_fund, data = p->output.cn_data_advantage;
     for (size_t j = 0; j < m; j++) {
         const int us = loc[j] == TS_LOC_US, a = alive[j];
+        const double qj = q[j];
+        x[TS_R_TALENT_US][j] = a & us ? qj : 0.0;
+        x[TS_R_TALENT_CN][j] = a & !us ? qj : 0.0;
+    }
+    for (size_t j = 0; j < m && nr > TS_R_TALENT_CN + 1; j++) { /* the rest, when summed */
+        const int us = loc[j] == TS_LOC_US, a = alive[j];
         const int res = a & (stage[j] != TS_STAGE_STUDENT);
         const double qj = q[j];
         const double f = us ? (visa[j] == TS_VISA_CITIZEN ? f_cit : f_visa) : f_cn;
         const double papers = qj * (1.0 + rf * f) * (1.0 + rc * open * collab[j]) *
                               (1.0 + (us ? 0.0 : data));
-        x[TS_R_TALENT_US][j] = a & us ? qj : 0.0;
-        x[TS_R_TALENT_CN][j] = a & !us ? qj : 0.0;
         x[TS_R_PAPERS_US][j] = res & us ? papers : 0.0;
         x[TS_R_PAPERS_CN][j] = res & !us ? papers : 0.0;
         x[TS_R_PAPERS_JOINT][j] = res & collab[j] ? qj * rc * open : 0.0;
