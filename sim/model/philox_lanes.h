@@ -5,7 +5,8 @@
  * Internal to the engine (mech.h). Ten rounds of two 32 x 32 -> 64-bit
  * multiplications, the key bumped by the Weyl constants between rounds. The
  * AVX-512 and AVX2 variants (kernel.c compiled with those flags) run 16 or 8
- * agents per vector with explicit intrinsics: the compiler vectorises the
+ * agents per vector with explicit intrinsics (the two widths are the same
+ * steps; SIMD types differ, so they are written out twice): the compiler vectorises the
  * plain loop with 64-bit multiplies and shuffles at about half the speed.
  * Integer arithmetic only, so every variant gives Random123's words
  * (tests/test_kernels.c compares them). */
@@ -66,7 +67,8 @@ static inline size_t ts_philox_rows_16(uint32_t k0, uint32_t k1, uint32_t c2, ui
                                        const uint16_t *restrict group, size_t m,
                                        uint32_t *restrict w0, uint32_t *restrict w1,
                                        uint32_t *restrict w2, uint32_t *restrict w3) {
-    const __m512i m0 = _mm512_set1_epi32((int)TS_PHILOX_M0), m1 = _mm512_set1_epi32((int)TS_PHILOX_M1);
+    const __m512i m0 = _mm512_set1_epi32((int)TS_PHILOX_M0),
+                  m1 = _mm512_set1_epi32((int)TS_PHILOX_M1);
     size_t j = 0;
     for (; j + 16 <= m; j += 16) {
         __m512i x0 = _mm512_loadu_si512(idx + j);
@@ -108,7 +110,8 @@ static inline size_t ts_philox_rows_8(uint32_t k0, uint32_t k1, uint32_t c2, uin
                                       const uint16_t *restrict group, size_t j, size_t m,
                                       uint32_t *restrict w0, uint32_t *restrict w1,
                                       uint32_t *restrict w2, uint32_t *restrict w3) {
-    const __m256i m0 = _mm256_set1_epi32((int)TS_PHILOX_M0), m1 = _mm256_set1_epi32((int)TS_PHILOX_M1);
+    const __m256i m0 = _mm256_set1_epi32((int)TS_PHILOX_M0),
+                  m1 = _mm256_set1_epi32((int)TS_PHILOX_M1);
     for (; j + 8 <= m; j += 8) {
         __m256i x0 = _mm256_loadu_si256((const __m256i *)(idx + j));
         __m256i x1 = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(group + j)));
