@@ -379,7 +379,7 @@ static inline void ts_pass_fear(const ts_year *y, const ts_cols *cols, size_t i0
     float *restrict h = cols->h + i0;
     for (size_t j = 0; j < m; j++) {
         float base = (float)ts_clip01(sens[j] * s);
-        h[j] = k->alive[j] & (loc[j] != TS_LOC_US) ? base : h[j];
+        h[j] = (k->alive[j] & (loc[j] != TS_LOC_US)) ? base : h[j];
     }
     const size_t n = k->nus;
     double *restrict uf = k->x[0], *restrict sv = k->x[1], *restrict hv = k->x[2];
@@ -684,8 +684,8 @@ static inline void ts_record_sums(const ts_year *y, const ts_cols *cols, size_t 
     for (size_t j = 0; j < m; j++) {
         const int us = loc[j] == TS_LOC_US, a = alive[j];
         const double qj = q[j];
-        x[TS_R_TALENT_US][j] = a & us ? qj : 0.0;
-        x[TS_R_TALENT_CN][j] = a & !us ? qj : 0.0;
+        x[TS_R_TALENT_US][j] = (a & us) ? qj : 0.0;
+        x[TS_R_TALENT_CN][j] = (a & !us) ? qj : 0.0;
     }
     for (size_t j = 0; j < m && nr > TS_R_TALENT_CN + 1; j++) { /* the rest, when summed */
         const int us = loc[j] == TS_LOC_US, a = alive[j];
@@ -694,11 +694,11 @@ static inline void ts_record_sums(const ts_year *y, const ts_cols *cols, size_t 
         const double f = us ? (visa[j] == TS_VISA_CITIZEN ? f_cit : f_visa) : f_cn;
         const double papers = qj * (1.0 + rf * f) * (1.0 + rc * open * collab[j]) *
                               (1.0 + (us ? 0.0 : data));
-        x[TS_R_PAPERS_US][j] = res & us ? papers : 0.0;
-        x[TS_R_PAPERS_CN][j] = res & !us ? papers : 0.0;
-        x[TS_R_PAPERS_JOINT][j] = res & collab[j] ? qj * rc * open : 0.0;
-        x[TS_R_Q_STAYERS][j] = res & us & !moved[j] ? qj : 0.0;
-        x[TS_R_FEAR][j] = res & us & (sector[j] != TS_SECTOR_INDUSTRY) ? (double)h[j] : 0.0;
+        x[TS_R_PAPERS_US][j] = (res & us) ? papers : 0.0;
+        x[TS_R_PAPERS_CN][j] = (res & !us) ? papers : 0.0;
+        x[TS_R_PAPERS_JOINT][j] = (res & collab[j]) ? qj * rc * open : 0.0;
+        x[TS_R_Q_STAYERS][j] = (res & us & !moved[j]) ? qj : 0.0;
+        x[TS_R_FEAR][j] = (res & us & (sector[j] != TS_SECTOR_INDUSTRY)) ? (double)h[j] : 0.0;
     }
     for (int r = 0; r < nr; r++) {
         double part[TS_LANES];
